@@ -1,0 +1,60 @@
+//! One module per subcommand; each returns the [`ExitStatus`] its outcome means.
+
+mod explain;
+mod init;
+mod schema;
+mod validate;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command};
+use crate::exit::ExitStatus;
+
+/// A command could not do its job for a reason outside the spec's content.
+#[derive(Debug)]
+pub enum CommandError {
+    /// Reading or writing a file failed.
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The reason.
+        source: std::io::Error,
+    },
+    /// The user asked for something that cannot be done as asked.
+    Usage(String),
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommandError::Io {
+                action,
+                path,
+                source,
+            } => write!(f, "cannot {action} `{}`: {source}", path.display()),
+            CommandError::Usage(message) => f.write_str(message),
+        }
+    }
+}
+
+impl CommandError {
+    /// The exit status this error means.
+    pub fn status(&self) -> ExitStatus {
+        match self {
+            CommandError::Io { .. } => ExitStatus::RuntimeError,
+            CommandError::Usage(_) => ExitStatus::Invalid,
+        }
+    }
+}
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Schema(args) => schema::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Explain(args) => explain::run(&args),
+    }
+}

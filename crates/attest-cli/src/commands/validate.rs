@@ -1,0 +1,114 @@
+//! `attest validate`: every diagnostic of every named spec, then a verdict per file.
+
+use attest_spec::{validate_source, SpecSource, ValidateOptions, Validation};
+
+use crate::cli::{Format, ValidateArgs};
+use crate::commands::CommandError;
+use crate::exit::ExitStatus;
+use crate::render;
+
+/// One file's outcome.
+struct Checked {
+    name: String,
+    outcome: Result<Validation, attest_spec::LoadError>,
+}
+
+/// Validates each spec; exit 0 when all are valid, 2 otherwise.
+pub fn run(args: &ValidateArgs) -> Result<ExitStatus, CommandError> {
+    let checked: Vec<Checked> = args
+        .specs
+        .iter()
+        .map(|path| {
+            let outcome = attest_spec::read_spec_file(path).map(|text| {
+                let base_dir = (!args.skip_files).then(|| {
+                    path.parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .map_or_else(|| ".".into(), ToOwned::to_owned)
+                });
+                let source = SpecSource::new(path.display().to_string(), text);
+                validate_source(&source, &ValidateOptions { base_dir })
+            });
+            Checked {
+                name: path.display().to_string(),
+                outcome,
+            }
+        })
+        .collect();
+    let failed = |c: &Checked| match &c.outcome {
+        Ok(v) => !v.is_valid() || (args.deny_warnings && v.diagnostics.warning_count() > 0),
+        Err(_) => true,
+    };
+    let any_failed = checked.iter().any(failed);
+    match args.format {
+        Format::Human => print_human(&checked, &failed),
+        Format::Json => print_json(&checked, &failed),
+    }
+    Ok(if any_failed {
+        ExitStatus::Invalid
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn print_human(checked: &[Checked], failed: &dyn Fn(&Checked) -> bool) {
+    let color = render::stdout_color();
+    for c in checked {
+        match &c.outcome {
+            Ok(v) => {
+                for d in v.diagnostics.iter() {
+                    print!("{}", render::human(d, color));
+                    println!();
+                }
+                let errors = v.diagnostics.error_count();
+                let warnings = v.diagnostics.warning_count();
+                if failed(c) {
+                    println!(
+                        "✗ {}: invalid ({}, {})",
+                        c.name,
+                        plural(errors, "error"),
+                        plural(warnings, "warning")
+                    );
+                } else if warnings > 0 {
+                    println!("✓ {}: valid ({})", c.name, plural(warnings, "warning"));
+                } else {
+                    println!("✓ {}: valid", c.name);
+                }
+            }
+            Err(err) => println!("✗ {}: {err}", c.name),
+        }
+    }
+}
+
+fn print_json(checked: &[Checked], failed: &dyn Fn(&Checked) -> bool) {
+    let files: Vec<serde_json::Value> = checked
+        .iter()
+        .map(|c| match &c.outcome {
+            Ok(v) => serde_json::json!({
+                "file": c.name,
+                "valid": !failed(c),
+                "errors": v.diagnostics.error_count(),
+                "warnings": v.diagnostics.warning_count(),
+                "diagnostics": v.diagnostics.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
+            }),
+            Err(err) => serde_json::json!({
+                "file": c.name,
+                "valid": false,
+                "errors": 1,
+                "warnings": 0,
+                "diagnostics": [{
+                    "code": "attest::spec::io",
+                    "severity": "error",
+                    "message": err.to_string(),
+                    "file": c.name,
+                    "path": null, "line": null, "column": null, "labels": [], "help": null,
+                }],
+            }),
+        })
+        .collect();
+    let doc = serde_json::json!({ "valid": !checked.iter().any(failed), "files": files });
+    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+}

@@ -1,0 +1,8 @@
+//! The case table: metadata from CSV/Parquet, labels, cohorts as SQL predicates, image
+//! decoding (PNG, JPEG, TIFF, DICOM) and content hashes.
+//!
+//! It turns the `data:` and `cohorts:` blocks of a validated spec into concrete cases, and
+//! reports every problem in the table (duplicate ids, missing labels, missing files) before
+//! any inference starts.
+//!
+//! Status: the crate exists so the workspace has its final shape; the data issue fills it.

@@ -1,0 +1,89 @@
+//! The typed spec: what `attest.yaml` says, as Rust types.
+//!
+//! These types are the single source of truth: the JSON Schema in `schemas/spec.v1.json` is
+//! generated from them (doc comments become the descriptions editors show on hover), and
+//! `spec/v1.md` documents the same keys for a regulatory reader. Tests are one flat type
+//! whose kind is written or inferred, so a misplaced key gets a precise message rather than
+//! an "did not match any variant".
+
+mod blocks;
+mod model;
+mod test;
+
+pub use blocks::{
+    Cohort, Data, LabelSpec, LabelValue, OperatingPoint, Perturbation, PerturbationLevel,
+    TargetSpec,
+};
+pub use model::{
+    Activation, Architecture, InputSpec, Model, ModelSource, Normalize, OnnxBackend, OutputSpec,
+    ResizeMode, ScoresSource, ScoresTable, Task,
+};
+pub use test::{
+    Average, CiMethod, CiSpec, Correction, Criterion, CriterionOp, DataChecks, Require, Test,
+    TestKind, CRITERION_PATTERN,
+};
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The name of the built-in cohort that holds every case of the table.
+pub const ALL_COHORT: &str = "all";
+
+/// An Attest test specification (`attest.yaml`): what model is tested, on which data, by
+/// which pre-specified tests and acceptance criteria.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Attest test specification, version 1")]
+pub struct Spec {
+    /// Version of the spec language. This reference describes version 1.
+    #[schemars(range(min = 1, max = 1))]
+    pub attest: u32,
+    /// Short machine-friendly name of this spec (used for cargo test names and file names).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Free-text description of what this spec verifies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The intended use of the device function under test, quoted in the report.
+    #[schemars(length(min = 1))]
+    pub intended_use: String,
+    /// The intended patient population, quoted in the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<String>,
+    /// The intended users (e.g. radiologists, triage nurses), quoted in the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intended_users: Option<String>,
+    /// Run seed. Every random draw (bootstrap, perturbation noise) derives from it and stable
+    /// ids, so a run reproduces exactly on any machine and thread count.
+    pub seed: u64,
+    /// The model under test.
+    pub model: Model,
+    /// Other models, by name, that comparison tests measure the model under test against
+    /// (e.g. the predicate device or the previous release).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub references: IndexMap<String, Model>,
+    /// The test data: case table, id, image, label and cluster columns.
+    pub data: Data,
+    /// Named subsets of cases, each an SQL WHERE predicate over the table's columns. The
+    /// cohort `all` is built in and holds every case.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub cohorts: IndexMap<String, Cohort>,
+    /// Named decision thresholds: fixed, or chosen on a cohort to reach a target.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub operating_points: IndexMap<String, OperatingPoint>,
+    /// Named image perturbations with their severity ladders, used by robustness and
+    /// invariance tests.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub perturbations: IndexMap<String, Perturbation>,
+    /// Requirements (e.g. SRS ids) that tests trace to, with their text. When this block or
+    /// `risk_controls` is present, every trace id must be declared in one of them.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub requirements: IndexMap<String, String>,
+    /// Risk controls (ISO 14971) that tests verify, with their text.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub risk_controls: IndexMap<String, String>,
+    /// The tests, each with its pre-specified acceptance criteria.
+    #[schemars(length(min = 1))]
+    pub tests: Vec<Test>,
+}
