@@ -159,10 +159,16 @@ pub fn validate_source(source: &SpecSource, options: &ValidateOptions) -> Valida
         };
     }
     let json = doc.to_json();
-    for d in schema::check(&doc, &json, &source) {
+    let (schema_diagnostics, repairs) = schema::check(&doc, &json, &source);
+    let schema_paths: Vec<SpecPath> = schema_diagnostics
+        .iter()
+        .filter_map(|d| d.path.clone())
+        .collect();
+    for d in schema_diagnostics {
         diagnostics.push(d);
     }
-    let spec = match serde_path_to_error::deserialize::<_, Spec>(&json) {
+    let typed = serde_path_to_error::deserialize::<_, Spec>(&json);
+    let spec = match typed {
         Ok(spec) => Some(spec),
         Err(err) => {
             if !diagnostics.has_errors() {
@@ -177,12 +183,26 @@ pub fn validate_source(source: &SpecSource, options: &ValidateOptions) -> Valida
             None
         }
     };
-    if let Some(spec) = &spec {
+    // With schema errors, still run the semantic layer on a repaired copy (unknown keys and
+    // ill-typed values removed, misspelt words replaced), so one pass reports everything.
+    let checked = spec.clone().or_else(|| {
+        let fixed = schema::repaired(&json, &repairs);
+        serde_json::from_value::<Spec>(fixed).ok()
+    });
+    if let Some(checked) = &checked {
         let env = semantic::Environment {
             base_dir: options.base_dir.clone(),
         };
-        for d in semantic::check(spec, &doc, &source, &env) {
-            diagnostics.push(d);
+        for d in semantic::check(checked, &doc, &source, &env) {
+            // Findings next to a schema error are usually its echo; the schema's is clearer.
+            let echo = d.path.as_ref().is_some_and(|p| {
+                schema_paths
+                    .iter()
+                    .any(|s| s.segments().starts_with(p.segments()) || p.segments().starts_with(s.segments()))
+            });
+            if !echo {
+                diagnostics.push(d);
+            }
         }
     }
     diagnostics.finish();

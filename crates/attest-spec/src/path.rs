@@ -68,6 +68,19 @@ impl SpecPath {
     }
 }
 
+impl SpecPath {
+    /// The path as a JSON Pointer (RFC 6901), e.g. `/tests/3/metric`.
+    pub fn to_json_pointer(&self) -> String {
+        self.0
+            .iter()
+            .map(|s| match s {
+                Segment::Key(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+                Segment::Index(i) => format!("/{i}"),
+            })
+            .collect()
+    }
+}
+
 impl fmt::Display for SpecPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {

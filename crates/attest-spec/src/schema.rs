@@ -70,20 +70,66 @@ fn compiled() -> &'static CompiledSpecSchema {
     })
 }
 
-/// Validates the document against the spec schema; one diagnostic per violation.
-pub(crate) fn check(doc: &Node, json: &Json, source: &Arc<SpecSource>) -> Vec<Diagnostic> {
+/// A change that makes a document with schema errors deserialisable, so the semantic layer
+/// can still run and report its own findings in the same pass.
+#[derive(Debug, Clone)]
+pub(crate) struct Repair {
+    /// Where.
+    pub path: SpecPath,
+    /// The value to put there; `None` removes the key or item.
+    pub replacement: Option<Json>,
+}
+
+/// Validates the document against the spec schema: one diagnostic per violation, and the
+/// repairs that would let the typed model be built anyway.
+pub(crate) fn check(
+    doc: &Node,
+    json: &Json,
+    source: &Arc<SpecSource>,
+) -> (Vec<Diagnostic>, Vec<Repair>) {
     let compiled = compiled();
     let Some(validator) = &compiled.validator else {
         // The schema is generated from our own types; failing to compile it is a bug.
-        return vec![Diagnostic::error(
-            Code::Schema,
-            "internal error: the spec schema does not compile; please report this",
-            source,
-        )];
+        return (
+            vec![Diagnostic::error(
+                Code::Schema,
+                "internal error: the spec schema does not compile; please report this",
+                source,
+            )],
+            Vec::new(),
+        );
     };
     let mut out = Vec::new();
+    let mut repairs = Vec::new();
     for error in validator.iter_errors(json) {
-        out.extend(convert(&error, doc, &compiled.schema, source));
+        out.extend(convert(&error, doc, &compiled.schema, source, &mut repairs));
+    }
+    (out, repairs)
+}
+
+/// Applies repairs to a copy of the document.
+pub(crate) fn repaired(json: &Json, repairs: &[Repair]) -> Json {
+    let mut out = json.clone();
+    for repair in repairs {
+        let Some((parent, last)) = repair.path.split_last() else {
+            continue;
+        };
+        let Some(node) = out.pointer_mut(&parent.to_json_pointer()) else {
+            continue;
+        };
+        match (last, node, &repair.replacement) {
+            (crate::path::Segment::Key(k), Json::Object(m), None) => {
+                m.remove(k);
+            }
+            (crate::path::Segment::Key(k), Json::Object(m), Some(v)) => {
+                m.insert(k.clone(), v.clone());
+            }
+            (crate::path::Segment::Index(i), Json::Array(a), Some(v)) if *i < a.len() => {
+                a[*i] = v.clone();
+            }
+            // Removing items would shift later indices; leave them.
+            _ => {}
+        }
     }
     out
 }
@@ -151,11 +197,44 @@ fn show(value: &Json) -> String {
     }
 }
 
+fn invalid_value(
+    path: &SpecPath,
+    instance: &Json,
+    allowed: &[&str],
+    doc: &Node,
+    source: &Arc<SpecSource>,
+    repairs: &mut Vec<Repair>,
+) -> Diagnostic {
+    let typed = instance.as_str().unwrap_or_default();
+    let best = suggest::did_you_mean(typed, allowed.iter().copied());
+    let hint = best.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
+        format!(
+            "allowed values: {}",
+            allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        )
+    });
+    if let Some(first) = best.or(allowed.first().copied()) {
+        repairs.push(Repair {
+            path: path.clone(),
+            replacement: Some(Json::String(first.to_string())),
+        });
+    }
+    Diagnostic::error(
+        Code::InvalidValue,
+        format!("{} is not an allowed value of `{path}`", show(instance)),
+        source,
+    )
+    .at(path.clone())
+    .label(doc.label_span(path), "not one of the allowed values")
+    .help(hint)
+}
+
 fn convert(
     error: &ValidationError<'_>,
     doc: &Node,
     schema: &Json,
     source: &Arc<SpecSource>,
+    repairs: &mut Vec<Repair>,
 ) -> Vec<Diagnostic> {
     let path = SpecPath::from_json_pointer(error.instance_path().as_str());
     let keyword = error.schema_path().as_str().to_string();
@@ -177,6 +256,7 @@ fn convert(
                 .iter()
                 .map(|key| {
                     let key_path = path.key(key.clone());
+                    repairs.push(Repair { path: key_path.clone(), replacement: None });
                     let span = doc.key_span(&key_path).unwrap_or_else(|| doc.label_span(&path));
                     let where_ = if path.is_empty() {
                         "at the top level".to_string()
@@ -215,32 +295,21 @@ fn convert(
             )
             .help(property_help)]
         }
-        ValidationErrorKind::Type { kind } => vec![at(
+        ValidationErrorKind::Type { kind } => {
+            repairs.push(Repair { path: path.clone(), replacement: None });
+            vec![at(
             Code::WrongType,
             format!("`{path}` must be {}, found {}", type_word(kind), found_word(instance)),
             format!("expected {}", type_word(kind)),
         )
-        .help_opt(help)],
+        .help_opt(help)]
+        }
         ValidationErrorKind::Enum { options } => {
             let allowed: Vec<&str> = options
                 .as_array()
                 .map(|a| a.iter().filter_map(Json::as_str).collect())
                 .unwrap_or_default();
-            let typed = instance.as_str().unwrap_or_default();
-            let hint = suggest::did_you_mean(typed, allowed.iter().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| {
-                    format!(
-                        "allowed values: {}",
-                        allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                    )
-                });
-            vec![at(
-                Code::InvalidValue,
-                format!("{} is not an allowed value of `{path}`", show(instance)),
-                "not one of the allowed values".to_string(),
-            )
-            .help(hint)]
+            vec![invalid_value(&path, instance, &allowed, doc, source, repairs)]
         }
         ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit }
             if path.to_string() != "attest" =>
@@ -299,6 +368,23 @@ fn convert(
         )
         .help_opt(help)],
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            // A closed word list (an enum with documented variants) is a oneOf of consts.
+            let consts: Option<Vec<String>> = context
+                .iter()
+                .map(|errors| match errors.as_slice() {
+                    [e] => match e.kind() {
+                        ValidationErrorKind::Constant { expected_value } => {
+                            expected_value.as_str().map(str::to_string)
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            if let Some(consts) = consts.filter(|c| !c.is_empty()) {
+                let allowed: Vec<&str> = consts.iter().map(String::as_str).collect();
+                return vec![invalid_value(&path, instance, &allowed, doc, source, repairs)];
+            }
             // Report the branch that got furthest: the one whose errors are deepest, which is
             // the branch of the instance's own type.
             let best = context.iter().min_by_key(|errors| {
@@ -311,7 +397,7 @@ fn convert(
             match best {
                 Some(errors) if !errors.is_empty() => errors
                     .iter()
-                    .flat_map(|e| convert(e, doc, schema, source))
+                    .flat_map(|e| convert(e, doc, schema, source, repairs))
                     .collect(),
                 _ => vec![at(
                     Code::Schema,
