@@ -189,6 +189,12 @@ impl Node {
                 if let Some(key) = self.key_span(&path) {
                     return key;
                 }
+                // A mapping inside a list (e.g. one test): point at its first key.
+                if let Value::Map(entries) = &node.value {
+                    if let Some(first) = entries.first() {
+                        return first.key_span;
+                    }
+                }
                 if node.span.len > 0 || path.is_empty() {
                     return node.span;
                 }
@@ -279,11 +285,14 @@ fn yaml_error(err: &serde_saphyr::Error, text: &str) -> YamlError {
         .filter(|(prefix, _)| prefix.starts_with("line "))
         .map(|(_, rest)| rest.to_string())
         .unwrap_or_else(|| rendered.trim().trim_start_matches("error: ").to_string());
-    let message = message
-        .lines()
+    let first_line = message.lines().next().unwrap_or_default();
+    // The location goes in the label; drop the parser's own "at line L, column C (…)" tail.
+    let message = first_line
+        .split(" at line ")
         .next()
-        .unwrap_or_default()
-        .trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
+        .unwrap_or(first_line)
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .trim()
         .to_string();
     let lower = message.to_lowercase();
     let kind = if lower.contains("duplicate mapping key") {
