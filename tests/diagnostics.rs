@@ -37,7 +37,11 @@ fn there_is_a_fixture_for_at_least_25_error_classes() {
         .into_iter()
         .map(|n| n.split("__").next().unwrap_or_default().to_string())
         .collect();
-    assert!(classes.len() >= 25, "only {} classes: {classes:?}", classes.len());
+    assert!(
+        classes.len() >= 25,
+        "only {} classes: {classes:?}",
+        classes.len()
+    );
 }
 
 #[test]
@@ -57,9 +61,16 @@ fn each_fixture_reports_its_code_and_renders_as_snapshotted() {
             } else {
                 let code = format!("attest::spec::{class}");
                 assert!(
-                    validation.diagnostics.iter().any(|d| d.code.as_str() == code),
+                    validation
+                        .diagnostics
+                        .iter()
+                        .any(|d| d.code.as_str() == code),
                     "{name}: expected {code}, got {:?}",
-                    validation.diagnostics.iter().map(|d| d.code.as_str()).collect::<Vec<_>>()
+                    validation
+                        .diagnostics
+                        .iter()
+                        .map(|d| d.code.as_str())
+                        .collect::<Vec<_>>()
                 );
             }
             let warnings_only = matches!(class, "threshold_leakage" | "ignored" | "untested");

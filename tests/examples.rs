@@ -16,8 +16,18 @@ fn every_example_spec_is_valid_without_warnings() {
         }
         seen += 1;
         let validation = validate_file(&spec).unwrap();
-        assert!(validation.is_valid(), "{}:\n{}", spec.display(), render_all(&validation));
-        assert!(validation.diagnostics.is_empty(), "{}:\n{}", spec.display(), render_all(&validation));
+        assert!(
+            validation.is_valid(),
+            "{}:\n{}",
+            spec.display(),
+            render_all(&validation)
+        );
+        assert!(
+            validation.diagnostics.is_empty(),
+            "{}:\n{}",
+            spec.display(),
+            render_all(&validation)
+        );
     }
     assert!(seen >= 1, "no example spec found under examples/");
 }
@@ -42,7 +52,10 @@ fn the_design_sketch_round_trips_through_the_types() {
     let again: Spec = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(again, spec);
     // What the types write back is itself a valid spec document.
-    assert!(jsonschema::is_valid(&attest_spec::schema::spec_schema(), &json));
+    assert!(jsonschema::is_valid(
+        &attest_spec::schema::spec_schema(),
+        &json
+    ));
 }
 
 #[test]

@@ -37,7 +37,11 @@ fn undocumented(schema: &Value) -> Vec<String> {
         }
         let target = v
             .get("$ref")
-            .or_else(|| v.get("anyOf").and_then(|a| a.get(0)).and_then(|f| f.get("$ref")))
+            .or_else(|| {
+                v.get("anyOf")
+                    .and_then(|a| a.get(0))
+                    .and_then(|f| f.get("$ref"))
+            })
             .and_then(Value::as_str)?;
         schema
             .pointer(target.trim_start_matches('#'))
@@ -72,5 +76,8 @@ fn undocumented(schema: &Value) -> Vec<String> {
 #[test]
 fn every_property_has_a_description() {
     assert_eq!(undocumented(&schema::spec_schema()), Vec::<String>::new());
-    assert_eq!(undocumented(&schema::results_schema()), Vec::<String>::new());
+    assert_eq!(
+        undocumented(&schema::results_schema()),
+        Vec::<String>::new()
+    );
 }

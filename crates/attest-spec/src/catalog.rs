@@ -164,7 +164,11 @@ pub struct CiMethodInfo {
 }
 
 const PROPORTION: &[MetricFamily] = &[MetricFamily::Proportion];
-const ANY: &[MetricFamily] = &[MetricFamily::Proportion, MetricFamily::Auc, MetricFamily::Other];
+const ANY: &[MetricFamily] = &[
+    MetricFamily::Proportion,
+    MetricFamily::Auc,
+    MetricFamily::Other,
+];
 
 /// Every interval method, in documentation order.
 pub const CI_METHODS: &[CiMethodInfo] = &[
@@ -207,8 +211,17 @@ pub struct PerturbationKindInfo {
     pub max_severity: u8,
 }
 
-const fn kind(name: &'static str, family: &'static str, definition: &'static str) -> PerturbationKindInfo {
-    PerturbationKindInfo { name, family, definition, max_severity: 5 }
+const fn kind(
+    name: &'static str,
+    family: &'static str,
+    definition: &'static str,
+) -> PerturbationKindInfo {
+    PerturbationKindInfo {
+        name,
+        family,
+        definition,
+        max_severity: 5,
+    }
 }
 
 const IMAGENET_C: &str = "ImageNet-C (imagecorruptions severity tables)";
@@ -296,7 +309,10 @@ mod tests {
     #[test]
     fn every_ci_method_is_described() {
         use schemars::JsonSchema;
-        let schema = serde_json::to_value(CiMethod::json_schema(&mut schemars::SchemaGenerator::default())).unwrap();
+        let schema = serde_json::to_value(CiMethod::json_schema(
+            &mut schemars::SchemaGenerator::default(),
+        ))
+        .unwrap();
         let listed = schema.to_string();
         for info in CI_METHODS {
             assert!(listed.contains(info.name), "{}", info.name);

@@ -50,9 +50,9 @@ impl SourceCode for SpecSource {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner =
-            self.text
-                .read_span(span, context_lines_before, context_lines_after)?;
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
@@ -406,9 +406,8 @@ impl Diagnostics {
                 d.labels.first().map_or(usize::MAX, |l| l.span.offset),
             )
         });
-        self.0.dedup_by(|a, b| {
-            a.code == b.code && a.message == b.message && a.labels == b.labels
-        });
+        self.0
+            .dedup_by(|a, b| a.code == b.code && a.message == b.message && a.labels == b.labels);
     }
 }
 

@@ -90,7 +90,13 @@ pub fn validate_file(path: &Path) -> Result<Validation, LoadError> {
     let text = read_spec_file(path)?;
     let base_dir = path
         .parent()
-        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
         .map(Path::to_path_buf);
     let source = SpecSource::new(path.display().to_string(), text);
     Ok(validate_source(&source, &ValidateOptions { base_dir }))
@@ -196,9 +202,9 @@ pub fn validate_source(source: &SpecSource, options: &ValidateOptions) -> Valida
         for d in semantic::check(checked, &doc, &source, &env) {
             // Findings next to a schema error are usually its echo; the schema's is clearer.
             let echo = d.path.as_ref().is_some_and(|p| {
-                schema_paths
-                    .iter()
-                    .any(|s| s.segments().starts_with(p.segments()) || p.segments().starts_with(s.segments()))
+                schema_paths.iter().any(|s| {
+                    s.segments().starts_with(p.segments()) || p.segments().starts_with(s.segments())
+                })
             });
             if !echo {
                 diagnostics.push(d);

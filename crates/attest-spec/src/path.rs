@@ -119,7 +119,11 @@ mod tests {
 
     #[test]
     fn displays_like_a_reader_writes_it() {
-        let path = SpecPath::root().key("tests").index(3).key("require").key("lower");
+        let path = SpecPath::root()
+            .key("tests")
+            .index(3)
+            .key("require")
+            .key("lower");
         assert_eq!(path.to_string(), "tests[3].require.lower");
         assert_eq!(SpecPath::from_json_pointer("/tests/3/require/lower"), path);
         assert_eq!(

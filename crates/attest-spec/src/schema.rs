@@ -28,7 +28,10 @@ pub fn spec_schema() -> Json {
 
 /// The JSON Schema (draft 2020-12) of `results.json`, version 1.
 pub fn results_schema() -> Json {
-    with_id(schemars::schema_for!(crate::results::Results), RESULTS_SCHEMA_ID)
+    with_id(
+        schemars::schema_for!(crate::results::Results),
+        RESULTS_SCHEMA_ID,
+    )
 }
 
 /// A schema as the pretty-printed text committed under `schemas/` (with a final newline).
@@ -207,12 +210,18 @@ fn invalid_value(
 ) -> Diagnostic {
     let typed = instance.as_str().unwrap_or_default();
     let best = suggest::did_you_mean(typed, allowed.iter().copied());
-    let hint = best.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
-        format!(
-            "allowed values: {}",
-            allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-        )
-    });
+    let hint = best
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| {
+            format!(
+                "allowed values: {}",
+                allowed
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
     if let Some(first) = best.or(allowed.first().copied()) {
         repairs.push(Repair {
             path: path.clone(),

@@ -14,9 +14,7 @@ use crate::catalog::{self, MetricFamily, MetricInfo};
 use crate::diagnostic::{Code, Diagnostic, SpecSource};
 use crate::path::SpecPath;
 use crate::suggest;
-use crate::types::{
-    CiMethod, Model, OperatingPoint, Spec, Task, Test, TestKind, ALL_COHORT,
-};
+use crate::types::{CiMethod, Model, OperatingPoint, Spec, Task, Test, TestKind, ALL_COHORT};
 use crate::yaml::Node;
 
 /// What the semantic layer may look at besides the spec text.
@@ -42,6 +40,39 @@ pub(crate) fn check(
     };
     checker.run();
     checker.out
+}
+
+/// A block of named definitions that tests refer to.
+#[derive(Clone, Copy)]
+struct Namespace {
+    code: Code,
+    block: &'static str,
+    what: &'static str,
+}
+
+const COHORTS: Namespace = Namespace {
+    code: Code::UnknownCohort,
+    block: "cohorts",
+    what: "cohorts",
+};
+const OPERATING_POINTS: Namespace = Namespace {
+    code: Code::UnknownOperatingPoint,
+    block: "operating_points",
+    what: "operating points",
+};
+const PERTURBATIONS: Namespace = Namespace {
+    code: Code::UnknownPerturbation,
+    block: "perturbations",
+    what: "perturbations",
+};
+const REFERENCES: Namespace = Namespace {
+    code: Code::UnknownReference,
+    block: "references",
+    what: "reference models",
+};
+
+fn names<V>(map: &IndexMap<String, V>) -> Vec<&str> {
+    map.keys().map(String::as_str).collect()
 }
 
 struct Checker<'a> {
@@ -103,7 +134,11 @@ impl<'a> Checker<'a> {
 
     fn run(&mut self) {
         self.columns = self.read_columns();
-        self.check_model(&SpecPath::root().key("model"), self.spec.model.clone(), true);
+        self.check_model(
+            &SpecPath::root().key("model"),
+            self.spec.model.clone(),
+            true,
+        );
         let spec = self.spec;
         for (name, model) in &spec.references {
             self.check_model(
@@ -142,7 +177,11 @@ impl<'a> Checker<'a> {
                 .map(Path::display)
                 .map(|d| d.to_string())
                 .unwrap_or_default();
-            let base = if base.is_empty() { ".".to_string() } else { base };
+            let base = if base.is_empty() {
+                ".".to_string()
+            } else {
+                base
+            };
             let d = self
                 .error(
                     Code::FileNotFound,
@@ -170,7 +209,9 @@ impl<'a> Checker<'a> {
         } else {
             return None;
         };
-        let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(reader);
         let headers = csv.headers().ok()?;
         Some(headers.iter().map(|h| h.trim().to_string()).collect())
     }
@@ -222,11 +263,17 @@ impl<'a> Checker<'a> {
                         format!(
                             "the model has {} sources ({}); it must have exactly one",
                             names.len(),
-                            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                            names
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                         "second source",
                     )
-                    .help("keep one source; to compare two models, put the other under `references:`");
+                    .help(
+                        "keep one source; to compare two models, put the other under `references:`",
+                    );
                 if let Some(span) = self.doc.key_span(&path.key(names[0])) {
                     d = d.label(span, "first source");
                 }
@@ -269,7 +316,12 @@ impl<'a> Checker<'a> {
             self.report(d);
         }
         if let Some(scores) = &model.scores {
-            self.check_file(&path.key("scores"), scores.table(), "the scores table", false);
+            self.check_file(
+                &path.key("scores"),
+                scores.table(),
+                "the scores table",
+                false,
+            );
         }
         if !model.is_scores_only() && model.input.is_none() && !sources.is_empty() {
             let d = self
@@ -382,10 +434,15 @@ impl<'a> Checker<'a> {
                         .error(
                             Code::Conflict,
                             &out_path.key("positive"),
-                            format!("`positive` applies to binary tasks, not {}", output.task.as_str()),
+                            format!(
+                                "`positive` applies to binary tasks, not {}",
+                                output.task.as_str()
+                            ),
                             "binary only",
                         )
-                        .help("use `class:` on a test to compute a one-vs-rest metric for one class");
+                        .help(
+                            "use `class:` on a test to compute a one-vs-rest metric for one class",
+                        );
                     self.report(d);
                 }
             }
@@ -411,7 +468,12 @@ impl<'a> Checker<'a> {
     fn check_data(&mut self) {
         let data = &self.spec.data;
         let path = SpecPath::root().key("data");
-        self.check_file(&path.key("table"), &data.table.clone(), "the case table", false);
+        self.check_file(
+            &path.key("table"),
+            &data.table.clone(),
+            "the case table",
+            false,
+        );
         if let Some(images) = data.images.clone() {
             self.check_file(&path.key("images"), &images, "the image folder", true);
         }
@@ -459,7 +521,10 @@ impl<'a> Checker<'a> {
     fn check_cohorts(&mut self) {
         if self.spec.cohorts.contains_key(ALL_COHORT) {
             let path = SpecPath::root().key("cohorts").key(ALL_COHORT);
-            let span = self.doc.key_span(&path).unwrap_or_else(|| self.doc.label_span(&path));
+            let span = self
+                .doc
+                .key_span(&path)
+                .unwrap_or_else(|| self.doc.label_span(&path));
             let d = Diagnostic::error(
                 Code::ReservedName,
                 "the cohort name `all` is built in and cannot be redefined",
@@ -473,26 +538,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports an unknown name with a "did you mean".
-    fn check_name<V>(
-        &mut self,
-        path: &SpecPath,
-        name: &str,
-        defined: &IndexMap<String, V>,
-        code: Code,
-        block: &str,
-        what: &str,
-        extra: &[&str],
-    ) -> bool {
-        if defined.contains_key(name) || extra.contains(&name) {
+    fn check_name(&mut self, path: &SpecPath, name: &str, defined: &[&str], ns: Namespace) -> bool {
+        if defined.contains(&name) {
             return true;
         }
-        let candidates: Vec<&str> = extra
-            .iter()
-            .copied()
-            .chain(defined.keys().map(String::as_str))
-            .collect();
-        let help = suggest::help_for(name, candidates.iter().copied(), what).unwrap_or_else(|| {
-            if candidates.is_empty() {
+        let block = ns.block;
+        let help = suggest::help_for(name, defined.iter().copied(), ns.what).unwrap_or_else(|| {
+            if defined.is_empty() {
                 format!("define it under `{block}:` first")
             } else {
                 format!("define `{name}` under `{block}:`, or use one of the names defined there")
@@ -500,9 +552,9 @@ impl<'a> Checker<'a> {
         });
         let d = self
             .error(
-                code,
+                ns.code,
                 path,
-                format!("unknown {} `{name}`", what.trim_end_matches('s')),
+                format!("unknown {} `{name}`", ns.what.trim_end_matches('s')),
                 &format!("not defined under `{block}:`"),
             )
             .help(help);
@@ -511,9 +563,10 @@ impl<'a> Checker<'a> {
     }
 
     fn check_cohort_ref(&mut self, path: &SpecPath, name: &str) -> bool {
-        let spec = self.spec;
-        let cohorts = &spec.cohorts;
-        self.check_name(path, name, cohorts, Code::UnknownCohort, "cohorts", "cohorts", &[ALL_COHORT])
+        let defined: Vec<&str> = std::iter::once(ALL_COHORT)
+            .chain(self.spec.cohorts.keys().map(String::as_str))
+            .collect();
+        self.check_name(path, name, &defined, COHORTS)
     }
 
     // ---------------------------------------------------------------- operating points
@@ -553,7 +606,10 @@ impl<'a> Checker<'a> {
                     .error(
                         Code::Conflict,
                         &path.key(rules[1]),
-                        format!("the operating point has both `{}` and `{}`", rules[0], rules[1]),
+                        format!(
+                            "the operating point has both `{}` and `{}`",
+                            rules[0], rules[1]
+                        ),
                         "second rule",
                     )
                     .help("keep exactly one of `threshold`, `target` or `youden`");
@@ -670,16 +726,15 @@ impl<'a> Checker<'a> {
                 for (i, s) in severities.iter().enumerate() {
                     let item = path.key("severities").index(i);
                     if *s > kind.max_severity {
-                        let d = self
-                            .error(
-                                Code::OutOfRange,
-                                &item,
-                                format!(
-                                    "`{}` has severities 1 to {}, not {s}",
-                                    kind.name, kind.max_severity
-                                ),
-                                "no such severity",
-                            );
+                        let d = self.error(
+                            Code::OutOfRange,
+                            &item,
+                            format!(
+                                "`{}` has severities 1 to {}, not {s}",
+                                kind.name, kind.max_severity
+                            ),
+                            "no such severity",
+                        );
                         self.report(d);
                     } else if !seen.insert(*s) {
                         let d = self.error(
@@ -726,18 +781,42 @@ impl<'a> Checker<'a> {
         let path = SpecPath::root().key("tests").index(i);
         let kind = infer_kind(test);
         let task = self.spec.model.output.task;
-        let how = if test.kind.is_some() { "is" } else { "is inferred as" };
+        let how = if test.kind.is_some() {
+            "is"
+        } else {
+            "is inferred as"
+        };
         // Keys that only one kind reads.
         let exclusive: [(&str, bool, &[TestKind]); 9] = [
             ("across", test.across.is_some(), &[TestKind::Subgroups]),
-            ("cohorts", test.cohorts.is_some(), &[TestKind::Subgroups, TestKind::Data]),
-            ("perturbation", test.perturbation.is_some(), &[TestKind::Robustness, TestKind::Invariance]),
-            ("reference", test.reference.is_some(), &[TestKind::Comparison]),
+            (
+                "cohorts",
+                test.cohorts.is_some(),
+                &[TestKind::Subgroups, TestKind::Data],
+            ),
+            (
+                "perturbation",
+                test.perturbation.is_some(),
+                &[TestKind::Robustness, TestKind::Invariance],
+            ),
+            (
+                "reference",
+                test.reference.is_some(),
+                &[TestKind::Comparison],
+            ),
             ("margin", test.margin.is_some(), &[TestKind::Comparison]),
-            ("correction", test.correction.is_some(), &[TestKind::Subgroups]),
+            (
+                "correction",
+                test.correction.is_some(),
+                &[TestKind::Subgroups],
+            ),
             ("bins", test.bins.is_some(), &[TestKind::Calibration]),
             ("checks", test.checks.is_some(), &[TestKind::Data]),
-            ("metric", test.metric.is_some() && kind == TestKind::Data, &[]),
+            (
+                "metric",
+                test.metric.is_some() && kind == TestKind::Data,
+                &[],
+            ),
         ];
         for (key, present, kinds) in exclusive {
             if present && !kinds.contains(&kind) {
@@ -746,13 +825,24 @@ impl<'a> Checker<'a> {
                 } else {
                     format!(
                         "`{key}` applies to {} tests, and test `{}` {how} {kind}",
-                        kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" and "),
+                        kinds
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" and "),
                         test.id
                     )
                 };
                 let d = self
-                    .error(Code::Conflict, &path.key(key), which, &format!("not used by {kind} tests"))
-                    .help(format!("remove `{key}`, or set `kind:` to the kind you meant"));
+                    .error(
+                        Code::Conflict,
+                        &path.key(key),
+                        which,
+                        &format!("not used by {kind} tests"),
+                    )
+                    .help(format!(
+                        "remove `{key}`, or set `kind:` to the kind you meant"
+                    ));
                 self.report(d);
             }
         }
@@ -772,7 +862,10 @@ impl<'a> Checker<'a> {
             TestKind::Performance | TestKind::Calibration => &[("metric", test.metric.is_some())],
             TestKind::Subgroups => &[
                 ("metric", test.metric.is_some()),
-                ("across` or `cohorts", test.across.is_some() || test.cohorts.is_some()),
+                (
+                    "across` or `cohorts",
+                    test.across.is_some() || test.cohorts.is_some(),
+                ),
             ],
             TestKind::Robustness => &[
                 ("metric", test.metric.is_some()),
@@ -809,15 +902,13 @@ impl<'a> Checker<'a> {
             self.check_column(&path.key("across"), across);
         }
         if let Some(at) = &test.at {
-            let spec = self.spec;
-            let ops = &spec.operating_points;
-            self.check_name(&path.key("at"), at, ops, Code::UnknownOperatingPoint, "operating_points", "operating points", &[]);
+            let defined = names(&self.spec.operating_points);
+            self.check_name(&path.key("at"), at, &defined, OPERATING_POINTS);
         }
         if let Some(p) = &test.perturbation {
             let known = {
-                let spec = self.spec;
-                let ps = &spec.perturbations;
-                self.check_name(&path.key("perturbation"), p, ps, Code::UnknownPerturbation, "perturbations", "perturbations", &[])
+                let defined = names(&self.spec.perturbations);
+                self.check_name(&path.key("perturbation"), p, &defined, PERTURBATIONS)
             };
             if known && self.spec.model.is_scores_only() {
                 let d = self
@@ -835,9 +926,8 @@ impl<'a> Checker<'a> {
             }
         }
         if let Some(r) = &test.reference {
-            let spec = self.spec;
-            let refs = &spec.references;
-            self.check_name(&path.key("reference"), r, refs, Code::UnknownReference, "references", "reference models", &[]);
+            let defined = names(&self.spec.references);
+            self.check_name(&path.key("reference"), r, &defined, REFERENCES);
         }
         // Metric.
         let metric = test.metric.as_deref().and_then(|name| {
@@ -876,7 +966,14 @@ impl<'a> Checker<'a> {
         self.check_leakage(&path, test);
     }
 
-    fn check_metric_use(&mut self, path: &SpecPath, test: &Test, kind: TestKind, task: Task, m: &MetricInfo) {
+    fn check_metric_use(
+        &mut self,
+        path: &SpecPath,
+        test: &Test,
+        kind: TestKind,
+        task: Task,
+        m: &MetricInfo,
+    ) {
         let metric_path = path.key("metric");
         if !m.tasks.contains(&task) {
             let d = self
@@ -889,7 +986,11 @@ impl<'a> Checker<'a> {
                 .help(format!(
                     "`{}` applies to {} tasks",
                     m.name,
-                    m.tasks.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" and ")
+                    m.tasks
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 ));
             self.report(d);
         }
@@ -916,20 +1017,32 @@ impl<'a> Checker<'a> {
         let multiclass_accuracy = task == Task::Multiclass && m.name == "accuracy";
         let needs_at = m.needs_threshold && !multiclass_accuracy;
         if needs_at && test.at.is_none() && kind != TestKind::Data {
-            let ops: Vec<&str> = self.spec.operating_points.keys().map(String::as_str).collect();
+            let ops: Vec<&str> = self
+                .spec
+                .operating_points
+                .keys()
+                .map(String::as_str)
+                .collect();
             let help = if ops.is_empty() {
-                "define an operating point under `operating_points:` and name it with `at:`".to_string()
+                "define an operating point under `operating_points:` and name it with `at:`"
+                    .to_string()
             } else {
                 format!(
                     "add `at:` with one of: {}",
-                    ops.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+                    ops.iter()
+                        .map(|o| format!("`{o}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             };
             let d = self
                 .error(
                     Code::MissingOperatingPoint,
                     &metric_path,
-                    format!("`{}` depends on a threshold, and test `{}` names no operating point", m.name, test.id),
+                    format!(
+                        "`{}` depends on a threshold, and test `{}` names no operating point",
+                        m.name, test.id
+                    ),
                     "needs `at:`",
                 )
                 .help(help);
@@ -958,7 +1071,10 @@ impl<'a> Checker<'a> {
             self.report(d);
         }
         if !multi {
-            for (key, set) in [("class", test.class.is_some()), ("average", test.average.is_some())] {
+            for (key, set) in [
+                ("class", test.class.is_some()),
+                ("average", test.average.is_some()),
+            ] {
                 if set {
                     let d = self.warning(
                         Code::Ignored,
@@ -974,7 +1090,12 @@ impl<'a> Checker<'a> {
             if !classes.contains(class) {
                 let help = suggest::help_for(class, classes.iter().map(String::as_str), "classes");
                 let d = self
-                    .error(Code::InvalidValue, &path.key("class"), format!("`{class}` is not one of the model's classes"), "unknown class")
+                    .error(
+                        Code::InvalidValue,
+                        &path.key("class"),
+                        format!("`{class}` is not one of the model's classes"),
+                        "unknown class",
+                    )
                     .help_opt(help);
                 self.report(d);
             }
@@ -992,23 +1113,37 @@ impl<'a> Checker<'a> {
                     .error(
                         Code::CiMethodNotApplicable,
                         &path.key("ci").key("method"),
-                        format!("the `{}` interval does not apply to `{}`", info.name, m.name),
+                        format!(
+                            "the `{}` interval does not apply to `{}`",
+                            info.name, m.name
+                        ),
                         "wrong method for this metric",
                     )
                     .help(format!(
                         "for `{}` use {}",
                         m.name,
-                        fitting.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                        fitting
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 self.report(d);
             }
         }
     }
 
-    fn check_require(&mut self, path: &SpecPath, test: &Test, kind: TestKind, metric: Option<&MetricInfo>) {
+    fn check_require(
+        &mut self,
+        path: &SpecPath,
+        test: &Test,
+        kind: TestKind,
+        metric: Option<&MetricInfo>,
+    ) {
         let allowed = kind.criteria();
         let Some(require) = &test.require else {
-            let optional = kind == TestKind::Data || (kind == TestKind::Comparison && test.margin.is_some());
+            let optional =
+                kind == TestKind::Data || (kind == TestKind::Comparison && test.margin.is_some());
             if !optional {
                 let d = self
                     .error(
@@ -1034,17 +1169,26 @@ impl<'a> Checker<'a> {
                 } else {
                     format!(
                         "{kind} tests accept {}",
-                        allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                        allowed
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 };
                 let d = Diagnostic::error(
                     Code::CriterionNotApplicable,
-                    format!("criterion `{key}` does not apply to {kind} test `{}`", test.id),
+                    format!(
+                        "criterion `{key}` does not apply to {kind} test `{}`",
+                        test.id
+                    ),
                     self.source,
                 )
                 .at(key_path.clone())
                 .label(
-                    self.doc.key_span(&key_path).unwrap_or_else(|| self.doc.label_span(&key_path)),
+                    self.doc
+                        .key_span(&key_path)
+                        .unwrap_or_else(|| self.doc.label_span(&key_path)),
                     format!("not a {kind} criterion"),
                 )
                 .help(help);
@@ -1078,8 +1222,12 @@ impl<'a> Checker<'a> {
                 };
                 let lo = range.0.map_or("-inf".to_string(), |v| v.to_string());
                 let hi = range.1.map_or("inf".to_string(), |v| v.to_string());
-                let percent_hint = if above && bound > 1.0 && bound <= 100.0 && range.1 == Some(1.0) {
-                    format!("; did you mean {}? (fractions, not percentages)", bound / 100.0)
+                let percent_hint = if above && bound > 1.0 && bound <= 100.0 && range.1 == Some(1.0)
+                {
+                    format!(
+                        "; did you mean {}? (fractions, not percentages)",
+                        bound / 100.0
+                    )
                 } else {
                     String::new()
                 };
@@ -1104,7 +1252,11 @@ impl<'a> Checker<'a> {
                 )
                 .help(format!(
                     "{kind} tests accept {}",
-                    allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             self.report(d);
         }
@@ -1117,7 +1269,9 @@ impl<'a> Checker<'a> {
         let Some(op) = self.spec.operating_points.get(op_name) else {
             return;
         };
-        let Some(chosen_on) = &op.choose_on else { return };
+        let Some(chosen_on) = &op.choose_on else {
+            return;
+        };
         if op.threshold.is_some() {
             return;
         }
@@ -1132,7 +1286,11 @@ impl<'a> Checker<'a> {
                 .map(|(j, c)| (path.key("cohorts").index(j), c.as_str()))
                 .collect(),
             None => vec![(
-                if test.cohort.is_some() { path.key("cohort") } else { path.key("at") },
+                if test.cohort.is_some() {
+                    path.key("cohort")
+                } else {
+                    path.key("at")
+                },
                 test.cohort.as_deref().unwrap_or(ALL_COHORT),
             )],
         };
@@ -1144,7 +1302,9 @@ impl<'a> Checker<'a> {
             let why = if cohort == chosen_on.as_str() {
                 format!("`{cohort}`, the very cohort the test is evaluated on")
             } else if cohort == ALL_COHORT {
-                format!("`{chosen_on}`, which is part of `all`, the cohort the test is evaluated on")
+                format!(
+                    "`{chosen_on}`, which is part of `all`, the cohort the test is evaluated on"
+                )
             } else {
                 format!("`all`, which contains `{cohort}`, the cohort the test is evaluated on")
             };
@@ -1184,10 +1344,16 @@ impl<'a> Checker<'a> {
                 if declared.contains(&trace.as_str()) {
                     continue;
                 }
-                let tpath = SpecPath::root().key("tests").index(i).key("traces").index(j);
+                let tpath = SpecPath::root()
+                    .key("tests")
+                    .index(i)
+                    .key("traces")
+                    .index(j);
                 let help = suggest::did_you_mean(trace, declared.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| "declare it under `requirements:` or `risk_controls:`".to_string());
+                    .unwrap_or_else(|| {
+                        "declare it under `requirements:` or `risk_controls:`".to_string()
+                    });
                 let d = self
                     .error(
                         Code::UnknownTrace,
@@ -1199,11 +1365,17 @@ impl<'a> Checker<'a> {
                 self.report(d);
             }
         }
-        for (block, map) in [("requirements", &self.spec.requirements), ("risk_controls", &self.spec.risk_controls)] {
+        for (block, map) in [
+            ("requirements", &self.spec.requirements),
+            ("risk_controls", &self.spec.risk_controls),
+        ] {
             for id in map.keys() {
                 if !traced.contains(id.as_str()) {
                     let p = SpecPath::root().key(block).key(id.clone());
-                    let span = self.doc.key_span(&p).unwrap_or_else(|| self.doc.label_span(&p));
+                    let span = self
+                        .doc
+                        .key_span(&p)
+                        .unwrap_or_else(|| self.doc.label_span(&p));
                     let d = Diagnostic::warning(
                         Code::Untested,
                         format!("`{id}` is declared but no test traces it"),

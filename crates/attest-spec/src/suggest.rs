@@ -31,7 +31,10 @@ where
         0 => None,
         1..=12 => Some(format!(
             "{what} defined here: {}",
-            all.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            all.iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         _ => None,
     }

@@ -217,7 +217,9 @@ impl Node {
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
             Value::Str(s) => serde_json::Value::String(s.clone()),
-            Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            Value::Seq(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
+            }
             Value::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
@@ -233,7 +235,9 @@ fn byte_span(location: &serde_saphyr::Location, text: &str) -> Span {
     let span = location.span();
     match (span.byte_offset(), span.byte_len()) {
         (Some(offset), Some(len)) => {
-            let offset = usize::try_from(offset).unwrap_or(text.len()).min(text.len());
+            let offset = usize::try_from(offset)
+                .unwrap_or(text.len())
+                .min(text.len());
             let len = usize::try_from(len).unwrap_or(0).min(text.len() - offset);
             Span::new(offset, len)
         }
@@ -461,7 +465,10 @@ mod tests {
         let path = SpecPath::root().key("b").key("c").index(1);
         let item = node.get(&path).unwrap();
         assert_eq!(item.value, Value::Float(2.5));
-        assert_eq!(&text[item.span.offset..item.span.offset + item.span.len], "2.5");
+        assert_eq!(
+            &text[item.span.offset..item.span.offset + item.span.len],
+            "2.5"
+        );
         let key = node.key_span(&SpecPath::root().key("b")).unwrap();
         assert_eq!(&text[key.offset..key.offset + key.len], "b");
     }
@@ -506,6 +513,9 @@ mod tests {
     #[test]
     fn oversize_input_is_refused_before_parsing() {
         let text = "#".repeat(MAX_SPEC_BYTES + 1);
-        assert_eq!(Node::parse(&text).unwrap_err().kind, YamlErrorKind::TooLarge);
+        assert_eq!(
+            Node::parse(&text).unwrap_err().kind,
+            YamlErrorKind::TooLarge
+        );
     }
 }

@@ -28,7 +28,11 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, CommandError> {
     match name {
         "tests" | "test-kinds" | "kinds" => {
             for kind in TestKind::ALL {
-                println!("{:<12} {}", kind.as_str(), catalog::test_kind_definition(kind));
+                println!(
+                    "{:<12} {}",
+                    kind.as_str(),
+                    catalog::test_kind_definition(kind)
+                );
             }
         }
         "metrics" => {
@@ -65,14 +69,23 @@ fn explain_name(name: &str) -> Result<ExitStatus, CommandError> {
     if let Some(m) = catalog::metric_info(name) {
         print_metric(m);
     } else if let Some(c) = catalog::CI_METHODS.iter().find(|c| c.name == name) {
-        println!("{} (confidence-interval method)\n\n{}", c.name, c.definition);
+        println!(
+            "{} (confidence-interval method)\n\n{}",
+            c.name, c.definition
+        );
         let families: Vec<&str> = c.families.iter().map(|f| family_word(*f)).collect();
         println!("\napplies to: {}", families.join(", "));
     } else if let Some(k) = catalog::perturbation_kind(name) {
-        println!("{} (perturbation, {})\n\n{}", k.name, k.family, k.definition);
+        println!(
+            "{} (perturbation, {})\n\n{}",
+            k.name, k.family, k.definition
+        );
         println!("\nseverities: 1 to {}", k.max_severity);
     } else if let Some(kind) = TestKind::ALL.iter().find(|k| k.as_str() == name) {
-        println!("{kind} (test kind)\n\n{}", catalog::test_kind_definition(*kind));
+        println!(
+            "{kind} (test kind)\n\n{}",
+            catalog::test_kind_definition(*kind)
+        );
         let criteria = kind.criteria();
         if !criteria.is_empty() {
             println!("\ncriteria: {}", criteria.join(", "));
@@ -88,7 +101,9 @@ fn explain_name(name: &str) -> Result<ExitStatus, CommandError> {
         let hint = attest_spec::did_you_mean(name, names)
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_else(|| "; run `attest explain` for the topics".to_string());
-        return Err(CommandError::Usage(format!("nothing is called `{name}`{hint}")));
+        return Err(CommandError::Usage(format!(
+            "nothing is called `{name}`{hint}"
+        )));
     }
     Ok(ExitStatus::Success)
 }
@@ -108,8 +123,19 @@ fn print_metric(m: &MetricInfo) {
         println!("also written: {}", m.aliases.join(", "));
     }
     let bound = |b: Option<f64>, inf: &str| b.map_or(inf.to_string(), |v| v.to_string());
-    println!("range: [{}, {}]", bound(m.range.0, "-inf"), bound(m.range.1, "inf"));
-    println!("better: {}", if m.higher_is_better { "higher" } else { "lower" });
+    println!(
+        "range: [{}, {}]",
+        bound(m.range.0, "-inf"),
+        bound(m.range.1, "inf")
+    );
+    println!(
+        "better: {}",
+        if m.higher_is_better {
+            "higher"
+        } else {
+            "lower"
+        }
+    );
     println!(
         "needs an operating point (`at:`): {}",
         if m.needs_threshold { "yes" } else { "no" }

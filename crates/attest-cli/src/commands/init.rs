@@ -29,8 +29,14 @@ pub fn run(args: &InitArgs) -> Result<ExitStatus, CommandError> {
     write(&spec_path, TEMPLATE)?;
     write(&schema_path, &schema::to_pretty(&schema::spec_schema()))?;
     println!("wrote {}", spec_path.display());
-    println!("wrote {} (editor help: the spec's first line points to it)", schema_path.display());
-    println!("next: point `model` and `data` at your files, then `attest validate {}`", spec_path.display());
+    println!(
+        "wrote {} (editor help: the spec's first line points to it)",
+        schema_path.display()
+    );
+    println!(
+        "next: point `model` and `data` at your files, then `attest validate {}`",
+        spec_path.display()
+    );
     Ok(ExitStatus::Success)
 }
 

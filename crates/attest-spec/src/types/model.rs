@@ -62,7 +62,10 @@ impl Model {
             out.push(("onnx", ModelSource::Onnx(p)));
         }
         if let Some(p) = &self.safetensors {
-            out.push(("safetensors", ModelSource::Safetensors(p, self.architecture)));
+            out.push((
+                "safetensors",
+                ModelSource::Safetensors(p, self.architecture),
+            ));
         }
         if let Some(s) = &self.scores {
             out.push(("scores", ModelSource::Scores(s)));
@@ -75,7 +78,10 @@ impl Model {
 
     /// Whether the model is only a table of scores (cannot see perturbed images).
     pub fn is_scores_only(&self) -> bool {
-        self.scores.is_some() && self.onnx.is_none() && self.safetensors.is_none() && self.rust.is_none()
+        self.scores.is_some()
+            && self.onnx.is_none()
+            && self.safetensors.is_none()
+            && self.rust.is_none()
     }
 }
 

@@ -265,7 +265,10 @@ impl Criterion {
         if !plausible || rest.is_empty() {
             return None;
         }
-        rest.parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| (op, v))
+        rest.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(|v| (op, v))
     }
 }
 
@@ -391,9 +394,18 @@ mod tests {
 
     #[test]
     fn the_schema_pattern_agrees_with_the_parser() {
-        let re = jsonschema::validator_for(&serde_json::json!({"pattern": CRITERION_PATTERN}))
-            .unwrap();
-        for text in [">= 0.85", "<=0.02", " > -0.05 ", "< 1e-3", "at least", ">= 85%", "=> 1", ">= .5"] {
+        let re =
+            jsonschema::validator_for(&serde_json::json!({"pattern": CRITERION_PATTERN})).unwrap();
+        for text in [
+            ">= 0.85",
+            "<=0.02",
+            " > -0.05 ",
+            "< 1e-3",
+            "at least",
+            ">= 85%",
+            "=> 1",
+            ">= .5",
+        ] {
             let by_schema = re.is_valid(&serde_json::json!(text));
             let by_parser = Criterion(text.to_owned()).parse().is_some();
             assert_eq!(by_schema, by_parser, "{text}");

@@ -1,0 +1,163 @@
+//! The `attest` binary end to end: exit codes, output formats, init, explain, schema.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn attest(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_attest"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_bundled_example_is_valid_and_exits_0() {
+    let out = attest(&["validate", "examples/chest-xray/attest.yaml"], &root());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("✓ examples/chest-xray/attest.yaml: valid"));
+}
+
+#[test]
+fn a_misspelt_metric_exits_2_with_line_column_and_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/chest-xray/attest.yaml"))
+        .unwrap()
+        .replacen("metric: sensitivity", "metric: sensitivty", 1)
+        .replace("models/baseline.onnx", "../m.onnx");
+    std::fs::write(dir.path().join("attest.yaml"), text).unwrap();
+    let out = attest(&["validate", "--skip-files", "attest.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(text.contains("unknown metric `sensitivty`"), "{text}");
+    assert!(text.contains("[attest.yaml:59:13]"), "{text}");
+    assert!(text.contains("did you mean `sensitivity`?"), "{text}");
+    assert!(
+        text.contains("✗ attest.yaml: invalid (1 error, 0 warnings)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_format_is_one_parsable_document() {
+    let fixture = root().join("tests/fixtures/invalid/unknown_metric.yaml");
+    let out = attest(
+        &[
+            "validate",
+            "--format",
+            "json",
+            "--skip-files",
+            fixture.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], false);
+    let d = &doc["files"][0]["diagnostics"][0];
+    assert_eq!(d["code"], "attest::spec::unknown_metric");
+    assert_eq!(d["line"], 25);
+    assert_eq!(d["column"], 13);
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let spec = root().join("tests/fixtures/design-example/attest.yaml");
+    let spec = spec.to_str().unwrap();
+    assert_eq!(attest(&["validate", spec], &root()).status.code(), Some(0));
+    let denied = attest(&["validate", "--deny-warnings", spec], &root());
+    assert_eq!(denied.status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_spec_file_is_reported_and_exits_2() {
+    let out = attest(&["validate", "no-such.yaml"], &root());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("cannot read spec file `no-such.yaml`"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(attest(&["validate"], &root()).status.code(), Some(2));
+    assert_eq!(attest(&["no-such-command"], &root()).status.code(), Some(2));
+}
+
+#[test]
+fn init_writes_a_spec_with_a_schema_modeline_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("proj");
+    let out = attest(&["init", target.to_str().unwrap()], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spec = std::fs::read_to_string(target.join("attest.yaml")).unwrap();
+    assert_eq!(
+        spec.lines().next(),
+        Some("# yaml-language-server: $schema=.attest/spec.v1.json")
+    );
+    let schema = std::fs::read_to_string(target.join(".attest/spec.v1.json")).unwrap();
+    assert_eq!(
+        schema,
+        std::fs::read_to_string(root().join("schemas/spec.v1.json")).unwrap()
+    );
+    // Valid as written once its placeholder files exist.
+    let offline = attest(
+        &["validate", "--skip-files", "proj/attest.yaml"],
+        dir.path(),
+    );
+    assert_eq!(offline.status.code(), Some(0), "{}", stdout(&offline));
+    let again = attest(&["init", target.to_str().unwrap()], dir.path());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+}
+
+#[test]
+fn schema_prints_the_committed_schemas() {
+    let spec = attest(&["schema"], &root());
+    assert_eq!(
+        stdout(&spec),
+        std::fs::read_to_string(root().join("schemas/spec.v1.json")).unwrap()
+    );
+    let results = attest(&["schema", "--results"], &root());
+    assert_eq!(
+        stdout(&results),
+        std::fs::read_to_string(root().join("schemas/results.v1.json")).unwrap()
+    );
+}
+
+#[test]
+fn explain_lists_topics_and_defines_names() {
+    let topics = stdout(&attest(&["explain"], &root()));
+    for topic in ["tests", "metrics", "ci", "perturbations", "exit-codes"] {
+        assert!(topics.contains(topic), "{topics}");
+    }
+    let metric = stdout(&attest(&["explain", "sensitivity"], &root()));
+    assert!(metric.contains("TP / (TP + FN)"), "{metric}");
+    assert!(metric.contains("wilson"), "{metric}");
+    let alias = stdout(&attest(&["explain", "recall"], &root()));
+    assert!(alias.starts_with("sensitivity (metric)"), "{alias}");
+    let kinds = stdout(&attest(&["explain", "perturbations"], &root()));
+    assert!(
+        kinds.contains("gamma_down") && kinds.contains("poisson_dose"),
+        "{kinds}"
+    );
+    let codes = stdout(&attest(&["explain", "exit-codes"], &root()));
+    assert!(codes.contains("3  inconclusive"), "{codes}");
+    let unknown = attest(&["explain", "sensitivty"], &root());
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean `sensitivity`?"));
+}
