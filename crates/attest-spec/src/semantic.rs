@@ -170,18 +170,6 @@ impl<'a> Checker<'a> {
         };
         let ok = if dir { full.is_dir() } else { full.is_file() };
         if !ok {
-            let base = self
-                .env
-                .base_dir
-                .as_deref()
-                .map(Path::display)
-                .map(|d| d.to_string())
-                .unwrap_or_default();
-            let base = if base.is_empty() {
-                ".".to_string()
-            } else {
-                base
-            };
             let d = self
                 .error(
                     Code::FileNotFound,
@@ -189,9 +177,7 @@ impl<'a> Checker<'a> {
                     format!("{what} `{relative}` does not exist"),
                     "no such file",
                 )
-                .help(format!(
-                    "paths are relative to the spec's folder ({base}); check the name or add the file"
-                ));
+                .help("paths are relative to the folder of the spec file; check the name or add the file");
             self.report(d);
         }
     }

@@ -298,6 +298,13 @@ fn yaml_error(err: &serde_saphyr::Error, text: &str) -> YamlError {
         .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
         .trim()
         .to_string();
+    let message = if message.contains("Depth {") {
+        format!("nesting is deeper than the limit of {MAX_DEPTH} levels")
+    } else if message.contains("budget breached") {
+        format!("the document exceeds a size limit ({message})")
+    } else {
+        message
+    };
     let lower = message.to_lowercase();
     let kind = if lower.contains("duplicate mapping key") {
         YamlErrorKind::DuplicateKey
