@@ -5,7 +5,7 @@
 //! Every check reports through [`Checker::report`], never stops at the first problem.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
