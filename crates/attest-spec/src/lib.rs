@@ -191,11 +191,11 @@ pub fn validate_source(source: &SpecSource, options: &ValidateOptions) -> Valida
     };
     // With schema errors, still run the semantic layer on a repaired copy (unknown keys and
     // ill-typed values removed, misspelt words replaced), so one pass reports everything.
-    let checked = spec.clone().or_else(|| {
-        let fixed = schema::repaired(&json, &repairs);
-        serde_json::from_value::<Spec>(fixed).ok()
-    });
-    if let Some(checked) = &checked {
+    let repaired_spec = match spec {
+        Some(_) => None,
+        None => serde_json::from_value::<Spec>(schema::repaired(&json, &repairs)).ok(),
+    };
+    if let Some(checked) = spec.as_ref().or(repaired_spec.as_ref()) {
         let env = semantic::Environment {
             base_dir: options.base_dir.clone(),
         };

@@ -212,16 +212,7 @@ fn invalid_value(
     let best = suggest::did_you_mean(typed, allowed.iter().copied());
     let hint = best
         .map(|s| format!("did you mean `{s}`?"))
-        .unwrap_or_else(|| {
-            format!(
-                "allowed values: {}",
-                allowed
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        });
+        .unwrap_or_else(|| format!("allowed values: {}", suggest::quoted_list(allowed.iter())));
     if let Some(first) = best.or(allowed.first().copied()) {
         repairs.push(Repair {
             path: path.clone(),
@@ -277,7 +268,7 @@ fn convert(
                         .unwrap_or_else(|| {
                             format!(
                                 "allowed keys here: {}",
-                                allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                                suggest::quoted_list(allowed.iter())
                             )
                         });
                     Diagnostic::error(Code::UnknownKey, format!("unknown key `{key}` {where_}"), source)

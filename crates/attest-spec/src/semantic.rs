@@ -134,16 +134,12 @@ impl<'a> Checker<'a> {
 
     fn run(&mut self) {
         self.columns = self.read_columns();
-        self.check_model(
-            &SpecPath::root().key("model"),
-            self.spec.model.clone(),
-            true,
-        );
         let spec = self.spec;
+        self.check_model(&SpecPath::root().key("model"), &spec.model, true);
         for (name, model) in &spec.references {
             self.check_model(
                 &SpecPath::root().key("references").key(name.clone()),
-                model.clone(),
+                model,
                 false,
             );
         }
@@ -225,7 +221,7 @@ impl<'a> Checker<'a> {
 
     // ---------------------------------------------------------------- model
 
-    fn check_model(&mut self, path: &SpecPath, model: Model, under_test: bool) {
+    fn check_model(&mut self, path: &SpecPath, model: &'a Model, under_test: bool) {
         let sources = model.sources();
         match sources.len() {
             0 => {
@@ -249,11 +245,7 @@ impl<'a> Checker<'a> {
                         format!(
                             "the model has {} sources ({}); it must have exactly one",
                             names.len(),
-                            names
-                                .iter()
-                                .map(|n| format!("`{n}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            suggest::quoted_list(names.iter())
                         ),
                         "second source",
                     )
@@ -1015,10 +1007,7 @@ impl<'a> Checker<'a> {
             } else {
                 format!(
                     "add `at:` with one of: {}",
-                    ops.iter()
-                        .map(|o| format!("`{o}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    suggest::quoted_list(ops.iter())
                 )
             };
             let d = self
@@ -1108,11 +1097,7 @@ impl<'a> Checker<'a> {
                     .help(format!(
                         "for `{}` use {}",
                         m.name,
-                        fitting
-                            .iter()
-                            .map(|f| format!("`{f}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        suggest::quoted_list(fitting.iter())
                     ));
                 self.report(d);
             }
@@ -1140,7 +1125,7 @@ impl<'a> Checker<'a> {
                     )
                     .help(format!(
                         "pre-specify what must hold, e.g. `require: {{ lower: \">= 0.85\" }}`; {kind} tests accept {}",
-                        allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+                        suggest::quoted_list(allowed.iter())
                     ));
                 self.report(d);
             }
@@ -1155,11 +1140,7 @@ impl<'a> Checker<'a> {
                 } else {
                     format!(
                         "{kind} tests accept {}",
-                        allowed
-                            .iter()
-                            .map(|a| format!("`{a}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        suggest::quoted_list(allowed.iter())
                     )
                 };
                 let d = Diagnostic::error(
@@ -1238,11 +1219,7 @@ impl<'a> Checker<'a> {
                 )
                 .help(format!(
                     "{kind} tests accept {}",
-                    allowed
-                        .iter()
-                        .map(|a| format!("`{a}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    suggest::quoted_list(allowed.iter())
                 ));
             self.report(d);
         }

@@ -18,6 +18,19 @@ where
         .map(|(_, c)| c)
 }
 
+/// Names written as code and joined by commas: `` `a`, `b`, `c` ``.
+pub fn quoted_list<I>(names: I) -> String
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    names
+        .into_iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A help line offering the closest candidate, or listing the candidates when few.
 pub fn help_for<'a, I>(typed: &str, candidates: I, what: &str) -> Option<String>
 where
