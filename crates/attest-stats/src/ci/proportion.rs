@@ -2,7 +2,8 @@
 //!
 //! Formulas as in statsmodels' `proportion_confint` (which the golden tests compare to):
 //! Wilson 1927; Clopper & Pearson 1934 (beta quantiles, bounds 0 at x = 0 and 1 at x = n);
-//! Jeffreys (equal-tailed Beta(x + ½, n − x + ½) quantiles, Brown, Cai & DasGupta 2001);
+//! Jeffreys (equal-tailed Beta(x + ½, n − x + ½) quantiles, Brown, Cai & DasGupta 2001, with
+//! their boundary modification: lower bound 0 at x = 0, upper bound 1 at x = n);
 //! Agresti & Coull 1998 (clipped to [0, 1]). The plain Wald interval is deliberately absent:
 //! it under-covers badly at small n and at proportions near 0 or 1 (see spec/v1.md §11).
 
@@ -47,9 +48,20 @@ pub fn proportion_interval(
             };
             (lower, upper)
         }
+        // Brown, Cai & DasGupta's boundary modification: without it the interval at x = 0
+        // excludes 0 (and at x = n excludes 1), i.e. its own estimate. statsmodels omits it;
+        // that is the only place Attest's Jeffreys bounds differ from statsmodels'.
         IntervalMethod::Jeffreys => (
-            beta_quantile(alpha / 2.0, x + 0.5, n - x + 0.5),
-            beta_quantile(1.0 - alpha / 2.0, x + 0.5, n - x + 0.5),
+            if successes == 0 {
+                0.0
+            } else {
+                beta_quantile(alpha / 2.0, x + 0.5, n - x + 0.5)
+            },
+            if successes == trials {
+                1.0
+            } else {
+                beta_quantile(1.0 - alpha / 2.0, x + 0.5, n - x + 0.5)
+            },
         ),
         IntervalMethod::AgrestiCoull => {
             let z = two_sided_z(level.get());
