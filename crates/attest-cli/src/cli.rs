@@ -26,6 +26,55 @@ pub enum Command {
     Init(InitArgs),
     /// Explain the spec language: metrics, CI methods, perturbation kinds, test kinds.
     Explain(ExplainArgs),
+    /// Print every binary metric with its confidence interval for a table of labels and
+    /// scores (CSV, CSV.GZ or Parquet) — the quick look before writing a spec.
+    Metrics(MetricsArgs),
+}
+
+/// Arguments of `attest metrics`.
+#[derive(Debug, clap::Args)]
+pub struct MetricsArgs {
+    /// The table of cases: .csv, .csv.gz or .parquet with a header row.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Column holding the true label.
+    #[arg(long, value_name = "COL")]
+    pub label: String,
+    /// Label value meaning "positive" (every other value is negative). Numeric columns
+    /// compare numerically, so `1` matches `1.0`.
+    #[arg(long, value_name = "VALUE")]
+    pub positive: String,
+    /// Column holding the model's score (higher = more likely positive).
+    #[arg(long, value_name = "COL")]
+    pub score: String,
+    /// Threshold for the threshold metrics: a case is positive iff score >= T.
+    #[arg(long, value_name = "T", default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Interval method for proportions (wilson, clopper_pearson, jeffreys, agresti_coull) or
+    /// a bootstrap for every metric (bootstrap_bca, bootstrap_percentile). AUC uses DeLong
+    /// unless a bootstrap is chosen.
+    /// [default: wilson, or bootstrap_bca with --bootstrap]
+    #[arg(long, value_name = "METHOD")]
+    pub ci: Option<String>,
+    /// Confidence level.
+    #[arg(long, value_name = "L", default_value_t = 0.95)]
+    pub level: f64,
+    /// Bootstrap resamples (used when --ci is a bootstrap method; giving it without --ci
+    /// selects bootstrap_bca).
+    #[arg(long, value_name = "N")]
+    pub bootstrap: Option<u32>,
+    /// Seed of the bootstrap.
+    #[arg(long, value_name = "S", default_value_t = 20_261_126)]
+    pub seed: u64,
+    /// Column of cluster ids (e.g. patient): the bootstrap resamples clusters, not rows.
+    #[arg(long, value_name = "COL")]
+    pub cluster: Option<String>,
+    /// Also give PPV and NPV at this prevalence (e.g. the intended population's).
+    #[arg(long, value_name = "P")]
+    pub prevalence: Option<f64>,
+    /// Print one JSON object instead of the table (numbers at full precision).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `attest validate`.

@@ -25,3 +25,13 @@ pub fn stdout_color() -> bool {
     use std::io::IsTerminal;
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
+
+/// Writes `text` to stdout; a closed pipe (`attest … | head`) ends the output quietly instead
+/// of panicking like `println!`.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}

@@ -161,3 +161,198 @@ fn explain_lists_topics_and_defines_names() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean `sensitivity`?"));
 }
+
+/// The golden case `random_balanced_n200` of attest-stats as a CSV, with a string label and a
+/// patient column (two images per patient).
+fn golden_csv(dir: &Path) -> PathBuf {
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("crates/attest-stats/tests/golden/binary.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let case = &golden["cases"][0];
+    assert_eq!(case["name"], "random_balanced_n200");
+    let mut text = String::from("case,finding,score,patient\n");
+    for (i, (l, s)) in case["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(case["scores"].as_array().unwrap())
+        .enumerate()
+    {
+        let finding = if l.as_i64() == Some(1) {
+            "pneumonia"
+        } else {
+            "normal"
+        };
+        text.push_str(&format!(
+            "c{i},{finding},{},p{}\n",
+            s.as_f64().unwrap(),
+            i / 2
+        ));
+    }
+    let path = dir.join("cases.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn metrics_json_matches_the_reference_values() {
+    let dir = tempfile::tempdir().unwrap();
+    golden_csv(dir.path());
+    let out = attest(
+        &[
+            "metrics",
+            "cases.csv",
+            "--label",
+            "finding",
+            "--positive",
+            "pneumonia",
+            "--score",
+            "score",
+            "--json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["n"], 200);
+    assert_eq!(report["counts"]["tp"], 68);
+    let m = &report["metrics"];
+    // scikit-learn / statsmodels values from binary.json.
+    assert_eq!(m["auc"]["value"], 0.7503);
+    assert_eq!(m["auc"]["ci"]["method"], "delong");
+    assert!((m["auc"]["ci"]["lower"].as_f64().unwrap() - 0.6834583689825836).abs() < 1e-12);
+    assert_eq!(m["sensitivity"]["value"], 0.68);
+    assert_eq!(m["sensitivity"]["ci"]["method"], "wilson");
+    assert_eq!(m["sensitivity"]["ci"]["n"], 100);
+    assert!((m["sensitivity"]["ci"]["upper"].as_f64().unwrap() - 0.7633085267500092).abs() < 1e-12);
+    assert!((m["mcc"]["value"].as_f64().unwrap() - 0.4003203845127178).abs() < 1e-12);
+    assert!(m["mcc"]["ci"].is_null());
+}
+
+#[test]
+fn metrics_bootstrap_is_seeded_and_clustered_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    golden_csv(dir.path());
+    let run = |seed: &str| {
+        let out = attest(
+            &[
+                "metrics",
+                "cases.csv",
+                "--label",
+                "finding",
+                "--positive",
+                "pneumonia",
+                "--score",
+                "score",
+                "--bootstrap",
+                "500",
+                "--seed",
+                seed,
+                "--cluster",
+                "patient",
+                "--json",
+            ],
+            dir.path(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let (a, b, c) = (run("1"), run("1"), run("2"));
+    assert_eq!(a["metrics"]["auc"]["ci"]["method"], "bootstrap_bca");
+    assert_eq!(a["metrics"]["auc"], b["metrics"]["auc"]);
+    assert_ne!(a["metrics"]["auc"]["ci"], c["metrics"]["auc"]["ci"]);
+    assert!(a["intervals"].as_str().unwrap().contains("500 resamples"));
+}
+
+#[test]
+fn metrics_names_a_misspelt_column_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    golden_csv(dir.path());
+    let out = attest(
+        &[
+            "metrics",
+            "cases.csv",
+            "--label",
+            "Finding",
+            "--positive",
+            "1",
+            "--score",
+            "score",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no column `Finding` (did you mean `finding`?)"),
+        "{err}"
+    );
+    let out = attest(
+        &[
+            "metrics",
+            "missing.csv",
+            "--label",
+            "a",
+            "--positive",
+            "1",
+            "--score",
+            "s",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(4));
+    let out = attest(
+        &[
+            "metrics",
+            "cases.csv",
+            "--label",
+            "finding",
+            "--positive",
+            "x",
+            "--score",
+            "score",
+            "--ci",
+            "wald",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown --ci method `wald`"));
+}
+
+#[test]
+fn metrics_reports_a_missing_score_with_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), "y,s\n1,0.9\n0,\n1,0.4\n0,0.2\n").unwrap();
+    let out = attest(
+        &[
+            "metrics",
+            "t.csv",
+            "--label",
+            "y",
+            "--positive",
+            "1",
+            "--score",
+            "s",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("column `s`: missing value in 1 row(s), first at row(s) 2"),
+        "{err}"
+    );
+}

@@ -29,6 +29,7 @@ pub mod calibration;
 pub mod ci;
 pub mod compare;
 pub mod counts;
+pub mod coverage;
 pub mod error;
 pub mod multiclass;
 pub mod multilabel;

@@ -153,12 +153,15 @@ pub fn partial_auc(
 /// scikit-learn's `average_precision_score` (a step sum, not the trapezoidal PR area, which
 /// is optimistic).
 pub fn average_precision(ranked: &Ranked) -> Value {
-    let counts = ranked.group_counts(None);
+    weighted_average_precision(ranked, None)
+}
+
+/// Average precision with each case counted `weights[p]` times (sorted order; `None` = once
+/// each), for the bootstrap.
+pub fn weighted_average_precision(ranked: &Ranked, weights: Option<&[u32]>) -> Value {
+    let counts = ranked.group_counts(weights);
     let total_pos: u64 = counts.iter().map(|c| c.0).sum();
     let total_neg: u64 = counts.iter().map(|c| c.1).sum();
-    if total_pos == 0 {
-        return Err(Undefined::new("no positive cases"));
-    }
     need_both_classes(total_pos, total_neg)?;
     let (mut tp, mut fp) = (0u64, 0u64);
     let mut ap = 0.0;

@@ -65,8 +65,16 @@ fn jeffreys_modified(expected: &Json, x: u64, n: u64) -> Json {
     if expected.is_null() {
         return Json::Null;
     }
-    let lo = if x == 0 { 0.0 } else { expected[0].as_f64().unwrap() };
-    let hi = if x == n { 1.0 } else { expected[1].as_f64().unwrap() };
+    let lo = if x == 0 {
+        0.0
+    } else {
+        expected[0].as_f64().unwrap()
+    };
+    let hi = if x == n {
+        1.0
+    } else {
+        expected[1].as_f64().unwrap()
+    };
     serde_json::json!([lo, hi])
 }
 

@@ -23,7 +23,9 @@ const PROPORTION_METHODS: [IntervalMethod; 4] = [
 /// transforms keep distinct scores distinct.
 fn two_class_cases() -> impl Strategy<Value = (Vec<bool>, Vec<f64>)> {
     prop::collection::vec((any::<bool>(), 0u32..=1000), 2..200)
-        .prop_filter("both classes", |v| v.iter().any(|c| c.0) && v.iter().any(|c| !c.0))
+        .prop_filter("both classes", |v| {
+            v.iter().any(|c| c.0) && v.iter().any(|c| !c.0)
+        })
         .prop_map(|v| {
             let labels = v.iter().map(|c| c.0).collect();
             let scores = v.iter().map(|c| f64::from(c.1) / 1000.0).collect();
@@ -130,19 +132,29 @@ fn auc_statistic(ranked: &Ranked, weights: &[u32]) -> Value {
 #[test]
 fn bootstrap_is_identical_for_any_thread_count() {
     let labels: Vec<bool> = (0..500).map(|i| i % 3 == 0).collect();
-    let scores: Vec<f64> = (0..500).map(|i| f64::from((i * 37 % 101) as u32) / 100.0 + if i % 3 == 0 { 0.3 } else { 0.0 }).collect();
+    let scores: Vec<f64> = (0..500)
+        .map(|i| f64::from((i * 37 % 101) as u32) / 100.0 + if i % 3 == 0 { 0.3 } else { 0.0 })
+        .collect();
     let clusters: Vec<u64> = (0..500).map(|i| i / 2).collect();
     let sample = Sample::new(&labels, &scores).unwrap();
     let ranked = sample.ranked();
     for kind in [BootstrapKind::Percentile, BootstrapKind::Bca] {
         for cluster in [None, Some(clusters.as_slice())] {
-            let config = BootstrapConfig { kind, resamples: 500, ..BootstrapConfig::new(42) };
+            let config = BootstrapConfig {
+                kind,
+                resamples: 500,
+                ..BootstrapConfig::new(42)
+            };
             let run = |threads: usize| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()
                     .unwrap()
-                    .install(|| bootstrap(&ranked, cluster, &config, &auc_statistic).unwrap().unwrap())
+                    .install(|| {
+                        bootstrap(&ranked, cluster, &config, &auc_statistic)
+                            .unwrap()
+                            .unwrap()
+                    })
             };
             let one = run(1);
             assert_eq!(one, run(3), "{kind:?} clustered={}", cluster.is_some());
@@ -155,12 +167,23 @@ fn bootstrap_is_identical_for_any_thread_count() {
 #[test]
 fn bootstrap_depends_on_the_seed_and_nothing_else() {
     let labels: Vec<bool> = (0..300).map(|i| i % 4 == 0).collect();
-    let scores: Vec<f64> = (0..300).map(|i| f64::from((i * 13 % 97) as u32) / 97.0).collect();
+    let scores: Vec<f64> = (0..300)
+        .map(|i| f64::from((i * 13 % 97) as u32) / 97.0)
+        .collect();
     let ranked = Sample::new(&labels, &scores).unwrap().ranked();
-    let config = |seed| BootstrapConfig { resamples: 300, ..BootstrapConfig::new(seed) };
-    let a = bootstrap(&ranked, None, &config(1), &auc_statistic).unwrap().unwrap();
-    let b = bootstrap(&ranked, None, &config(1), &auc_statistic).unwrap().unwrap();
-    let c = bootstrap(&ranked, None, &config(2), &auc_statistic).unwrap().unwrap();
+    let config = |seed| BootstrapConfig {
+        resamples: 300,
+        ..BootstrapConfig::new(seed)
+    };
+    let a = bootstrap(&ranked, None, &config(1), &auc_statistic)
+        .unwrap()
+        .unwrap();
+    let b = bootstrap(&ranked, None, &config(1), &auc_statistic)
+        .unwrap()
+        .unwrap();
+    let c = bootstrap(&ranked, None, &config(2), &auc_statistic)
+        .unwrap()
+        .unwrap();
     assert_eq!(a, b);
     assert_ne!(a.interval, c.interval);
 }
@@ -174,7 +197,8 @@ fn clustered_bootstrap_is_wider_when_images_of_a_patient_agree() {
     let mut clusters = Vec::new();
     for patient in 0..100u64 {
         let label = patient % 3 == 0;
-        let score = f64::from(((patient * 7919) % 1000) as u32) / 1000.0 + if label { 0.25 } else { 0.0 };
+        let score =
+            f64::from(((patient * 7919) % 1000) as u32) / 1000.0 + if label { 0.25 } else { 0.0 };
         for _ in 0..4 {
             labels.push(label);
             scores.push(score);
@@ -182,9 +206,21 @@ fn clustered_bootstrap_is_wider_when_images_of_a_patient_agree() {
         }
     }
     let ranked = Sample::new(&labels, &scores).unwrap().ranked();
-    let config = BootstrapConfig { kind: BootstrapKind::Percentile, ..BootstrapConfig::new(3) };
-    let by_image = bootstrap(&ranked, None, &config, &auc_statistic).unwrap().unwrap();
-    let by_patient = bootstrap(&ranked, Some(&clusters), &config, &auc_statistic).unwrap().unwrap();
+    let config = BootstrapConfig {
+        kind: BootstrapKind::Percentile,
+        ..BootstrapConfig::new(3)
+    };
+    let by_image = bootstrap(&ranked, None, &config, &auc_statistic)
+        .unwrap()
+        .unwrap();
+    let by_patient = bootstrap(&ranked, Some(&clusters), &config, &auc_statistic)
+        .unwrap()
+        .unwrap();
     assert_eq!(by_patient.units, 100);
-    assert!(by_patient.interval.width() > 1.6 * by_image.interval.width(), "{} vs {}", by_patient.interval.width(), by_image.interval.width());
+    assert!(
+        by_patient.interval.width() > 1.6 * by_image.interval.width(),
+        "{} vs {}",
+        by_patient.interval.width(),
+        by_image.interval.width()
+    );
 }

@@ -2,6 +2,7 @@
 
 mod explain;
 mod init;
+mod metrics;
 mod schema;
 mod validate;
 
@@ -24,6 +25,8 @@ pub enum CommandError {
     },
     /// The user asked for something that cannot be done as asked.
     Usage(String),
+    /// An input file's content cannot be used (a missing column, missing values).
+    Data(String),
 }
 
 impl std::fmt::Display for CommandError {
@@ -34,7 +37,7 @@ impl std::fmt::Display for CommandError {
                 path,
                 source,
             } => write!(f, "cannot {action} `{}`: {source}", path.display()),
-            CommandError::Usage(message) => f.write_str(message),
+            CommandError::Usage(message) | CommandError::Data(message) => f.write_str(message),
         }
     }
 }
@@ -44,7 +47,7 @@ impl CommandError {
     pub fn status(&self) -> ExitStatus {
         match self {
             CommandError::Io { .. } => ExitStatus::RuntimeError,
-            CommandError::Usage(_) => ExitStatus::Invalid,
+            CommandError::Usage(_) | CommandError::Data(_) => ExitStatus::Invalid,
         }
     }
 }
@@ -56,5 +59,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Schema(args) => schema::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Metrics(args) => metrics::run(&args),
     }
 }
