@@ -116,7 +116,7 @@ pub const METRICS: &[MetricInfo] = &[
     MetricInfo { higher_is_better: false, calibration: true, ..metric("brier", &["brier_score"],
         "Mean of (score - label)^2 (Brier 1950).", MetricFamily::Other, false) },
     MetricInfo { range: (Some(0.0), None), higher_is_better: false, ..metric("log_loss", &["cross_entropy"],
-        "Mean of -[y log p + (1 - y) log(1 - p)], scores clipped to [1e-15, 1 - 1e-15].",
+        "Mean of -[y ln p + (1 - y) ln(1 - p)], scores clipped to [eps, 1 - eps] with eps = 2.2e-16 (as scikit-learn).",
         MetricFamily::Other, false) },
     MetricInfo { higher_is_better: false, calibration: true, tasks: BINARY_LIKE, ..metric("ece", &["expected_calibration_error"],
         "Expected calibration error: sum over equal-width score bins of (bin size / n) |mean label - mean score| (Naeini et al. 2015); the number of bins is stated.",

@@ -214,3 +214,53 @@ pub fn predictive_values_at(
         npv,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(tp: u64, fp: u64, tn: u64, fn_: u64) -> WeightedCounts {
+        Counts { tp, fp, tn, fn_ }.weighted()
+    }
+
+    #[test]
+    fn zero_denominators_are_undefined_with_a_reason() {
+        let none_positive = counts(0, 3, 7, 0);
+        let err = ThresholdMetric::Sensitivity
+            .compute(&none_positive)
+            .unwrap_err();
+        assert!(err.reason.contains("positive cases"), "{}", err.reason);
+        assert!(ThresholdMetric::Mcc.compute(&none_positive).is_err());
+        assert!(ThresholdMetric::LrPositive
+            .compute(&counts(5, 0, 5, 5))
+            .is_err());
+        assert!(ThresholdMetric::LrNegative
+            .compute(&counts(5, 5, 0, 5))
+            .is_err());
+        assert_eq!(
+            ThresholdMetric::Specificity.compute(&none_positive),
+            Ok(0.7)
+        );
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for m in ThresholdMetric::ALL {
+            assert_eq!(ThresholdMetric::from_name(m.name()), Some(m));
+        }
+    }
+
+    #[test]
+    fn predictive_values_follow_bayes() {
+        let c = Counts {
+            tp: 90,
+            fn_: 10,
+            tn: 80,
+            fp: 20,
+        };
+        let pv = predictive_values_at(&c, 0.01).unwrap();
+        // sens 0.9, spec 0.8: PPV = 0.009 / (0.009 + 0.198).
+        assert!((pv.ppv.unwrap() - 0.009 / 0.207).abs() < 1e-15);
+        assert!(predictive_values_at(&c, 1.5).is_err());
+    }
+}

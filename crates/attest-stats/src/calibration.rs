@@ -121,11 +121,13 @@ pub fn ece(sample: &Sample<'_>, bins: usize) -> Result<Result<Ece, Undefined>, S
 }
 
 /// Logistic recalibration: the fit of logit P(y = 1) = intercept + slope·logit(p).
-/// A perfectly calibrated model has slope 1 and intercept 0; slope < 1 means predictions are
-/// too extreme (overfitting), > 1 too timid (Cox 1958; Van Calster et al. 2019).
+/// A perfectly calibrated model has slope 1; slope < 1 means predictions are too extreme
+/// (overfitting), > 1 too timid (Cox 1958; Van Calster et al. 2019). The intercept of this
+/// two-parameter fit is *not* the calibration intercept reports quote — that is
+/// [`calibration_in_the_large`], with the slope fixed at 1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CalibrationFit {
-    /// The fitted intercept.
+    /// The intercept of the two-parameter fit (Cox's intercept).
     pub intercept: f64,
     /// The fitted slope.
     pub slope: f64,
@@ -135,6 +137,51 @@ pub struct CalibrationFit {
 
 /// Clip applied to probabilities before taking logits, so 0 and 1 stay finite.
 pub const LOGIT_CLIP: f64 = 1e-12;
+
+/// Logits of the probabilities, clipped to [`LOGIT_CLIP`, 1 − `LOGIT_CLIP`].
+fn logits(sample: &Sample<'_>) -> Vec<f64> {
+    sample
+        .scores()
+        .iter()
+        .map(|&p| {
+            let p = p.clamp(LOGIT_CLIP, 1.0 - LOGIT_CLIP);
+            (p / (1.0 - p)).ln()
+        })
+        .collect()
+}
+
+/// Calibration intercept ("calibration-in-the-large"): a in logit P(y = 1) = a + logit(p),
+/// the slope fixed at 1 — 0 is ideal, negative means the model over-predicts risk on average
+/// (Van Calster et al. 2019). Fitted by maximum likelihood (a binomial GLM with offset
+/// logit(p), as statsmodels). Undefined with one class absent.
+pub fn calibration_in_the_large(sample: &Sample<'_>) -> Value {
+    need_probabilities(sample)?;
+    if sample.positives() == 0 {
+        return Err(Undefined::new("no positive cases"));
+    }
+    if sample.negatives() == 0 {
+        return Err(Undefined::new("no negative cases"));
+    }
+    let offset = logits(sample);
+    let mut a = 0.0f64;
+    for _ in 0..200 {
+        let (mut gradient, mut hessian) = (0.0, 0.0);
+        for (&x, &y) in offset.iter().zip(sample.labels()) {
+            let mu = 1.0 / (1.0 + (-(a + x)).exp());
+            gradient += f64::from(u8::from(y)) - mu;
+            hessian += mu * (1.0 - mu);
+        }
+        if hessian <= 0.0 || !hessian.is_finite() {
+            break;
+        }
+        let step = (gradient / hessian).clamp(-5.0, 5.0);
+        a += step;
+        if step.abs() < 1e-14 * (1.0 + a.abs()) {
+            return Ok(a);
+        }
+    }
+    Err(Undefined::new("the calibration intercept did not converge"))
+}
 
 /// Fits calibration intercept and slope by maximum likelihood (Newton–Raphson, the same fit
 /// as statsmodels' `Logit`). Undefined with one class absent, with constant predictions, or
@@ -147,14 +194,7 @@ pub fn calibration_fit(sample: &Sample<'_>) -> Result<CalibrationFit, Undefined>
     if sample.negatives() == 0 {
         return Err(Undefined::new("no negative cases"));
     }
-    let x: Vec<f64> = sample
-        .scores()
-        .iter()
-        .map(|&p| {
-            let p = p.clamp(LOGIT_CLIP, 1.0 - LOGIT_CLIP);
-            (p / (1.0 - p)).ln()
-        })
-        .collect();
+    let x = logits(sample);
     let first = x[0];
     if x.iter().all(|&v| v == first) {
         return Err(Undefined::new(

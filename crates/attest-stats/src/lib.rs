@@ -31,6 +31,7 @@ pub mod compare;
 pub mod counts;
 pub mod coverage;
 pub mod error;
+pub mod metric;
 pub mod multiclass;
 pub mod multilabel;
 pub mod multiplicity;

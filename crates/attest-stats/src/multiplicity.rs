@@ -54,3 +54,22 @@ pub fn adjust(p_values: &[f64], correction: Correction) -> Result<Vec<f64>, Stat
     }
     Ok(adjusted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holm_is_between_raw_and_bonferroni() {
+        let p = [0.04, 0.001, 0.3, 0.02];
+        let holm = adjust(&p, Correction::Holm).unwrap();
+        let bonf = adjust(&p, Correction::Bonferroni).unwrap();
+        for i in 0..p.len() {
+            assert!(p[i] <= holm[i] && holm[i] <= bonf[i]);
+        }
+        assert!(adjust(&[1.2], Correction::Holm).is_err());
+        assert!(adjust(&[], Correction::BenjaminiHochberg)
+            .unwrap()
+            .is_empty());
+    }
+}

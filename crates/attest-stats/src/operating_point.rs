@@ -234,3 +234,67 @@ pub fn choose_per_group<K: Ord + Clone>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample<'a>(labels: &'a [bool], scores: &'a [f64]) -> Sample<'a> {
+        Sample::new(labels, scores).unwrap()
+    }
+
+    #[test]
+    fn ties_are_never_split() {
+        // Two cases share 0.5: a threshold either takes both or neither.
+        let labels = [false, true, false, true];
+        let scores = [0.2, 0.5, 0.5, 0.9];
+        let chosen = choose(&sample(&labels, &scores), Rule::Sensitivity(1.0))
+            .unwrap()
+            .unwrap();
+        assert_eq!(chosen.threshold, 0.5);
+        assert_eq!(
+            chosen.counts,
+            Counts {
+                tp: 2,
+                fp: 1,
+                tn: 1,
+                fn_: 0
+            }
+        );
+    }
+
+    #[test]
+    fn an_unreachable_target_is_undefined_with_the_best_rate() {
+        let labels = [false, true, false];
+        let scores = [0.9, 0.5, 0.1];
+        let err = choose(&sample(&labels, &scores), Rule::Ppv(1.0))
+            .unwrap()
+            .unwrap_err();
+        assert!(err.reason.contains("0.5"), "{}", err.reason);
+    }
+
+    #[test]
+    fn per_group_thresholds_are_chosen_within_each_group() {
+        let labels = [true, false, true, false, true, false];
+        let scores = [0.9, 0.1, 0.6, 0.5, 0.3, 0.2];
+        let sites = ["a", "a", "b", "b", "c", "c"];
+        let chosen = choose_per_group(&sample(&labels, &scores), &sites, Rule::Youden).unwrap();
+        let t: Vec<f64> = chosen
+            .values()
+            .map(|c| c.as_ref().unwrap().threshold)
+            .collect();
+        assert_eq!(t, vec![0.9, 0.6, 0.3]);
+    }
+
+    #[test]
+    fn fixed_thresholds_need_no_classes() {
+        let chosen = choose(&sample(&[false], &[0.4]), Rule::Fixed(0.5))
+            .unwrap()
+            .unwrap();
+        assert_eq!(chosen.counts.tn, 1);
+        assert!(choose(&sample(&[false], &[0.4]), Rule::Sensitivity(0.9))
+            .unwrap()
+            .is_err());
+        assert!(choose(&sample(&[], &[]), Rule::Sensitivity(2.0)).is_err());
+    }
+}

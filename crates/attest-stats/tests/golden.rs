@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use attest_stats::average::{average, per_class, Average};
 use attest_stats::binary::{predictive_values_at, prevalence, ThresholdMetric};
-use attest_stats::calibration::{brier, calibration_fit, ece, log_loss};
+use attest_stats::calibration::{brier, calibration_fit, calibration_in_the_large, ece, log_loss};
 use attest_stats::ci::delong::{delong, placements};
 use attest_stats::ci::newcombe::newcombe;
 use attest_stats::ci::proportion::proportion_interval;
@@ -156,8 +156,13 @@ fn binary_metrics_match_scikit_learn_and_statsmodels() {
         );
         let fit = calibration_fit(&sample);
         check(
-            &format!("{name}: calibration intercept"),
+            &format!("{name}: calibration intercept (Cox)"),
             &fit.clone().map(|f| f.intercept),
+            &e["calibration_cox_intercept"],
+        );
+        check(
+            &format!("{name}: calibration-in-the-large"),
+            &calibration_in_the_large(&sample),
             &e["calibration_intercept"],
         );
         check(

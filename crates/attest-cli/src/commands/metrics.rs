@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use attest_data::table::{Table, TableError};
 use attest_stats::binary::{predictive_values_at, prevalence, ThresholdMetric};
-use attest_stats::calibration::{brier, calibration_fit, ece, log_loss};
+use attest_stats::calibration::{brier, calibration_fit, calibration_in_the_large, ece, log_loss};
 use attest_stats::ci::bootstrap::{bootstrap, BootstrapConfig, BootstrapKind, Statistic};
 use attest_stats::ci::delong::delong;
 use attest_stats::ci::proportion::proportion_interval;
@@ -253,15 +253,15 @@ fn compute_rows(
     let fit = calibration_fit(sample);
     rows.push(Row {
         name: "calibration_slope",
-        value: fit.clone().map(|f| f.slope),
+        value: fit.map(|f| f.slope),
         interval: None,
         detail: "logistic recalibration".into(),
     });
     rows.push(Row {
         name: "calibration_intercept",
-        value: fit.map(|f| f.intercept),
+        value: calibration_in_the_large(sample),
         interval: None,
-        detail: "logistic recalibration".into(),
+        detail: "slope fixed at 1 (in-the-large)".into(),
     });
 
     // Threshold metrics.

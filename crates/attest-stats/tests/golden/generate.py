@@ -278,6 +278,17 @@ def calibration_fit(y, p):
     return float(res.params[0]), float(res.params[1])
 
 
+def calibration_in_the_large(y, p):
+    """Calibration intercept with the slope fixed at 1: logit P(y) = a + logit(p), fitted as a
+    binomial GLM with offset logit(p) (Van Calster et al. 2019, "calibration-in-the-large")."""
+    pc = np.clip(p, 1e-12, 1 - 1e-12)
+    lp = np.log(pc / (1 - pc))
+    res = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=lp).fit(
+        tol=1e-14, maxiter=500
+    )
+    return float(res.params[0])
+
+
 def binary_case(name, labels, scores, threshold, prevalence):
     y = np.asarray(labels, dtype=int)
     s = np.asarray(scores, dtype=float)
@@ -367,9 +378,11 @@ def binary_case(name, labels, scores, threshold, prevalence):
     else:
         exp["brier"] = exp["log_loss"] = exp["ece_10"] = None
     if probabilities and both:
-        exp["calibration_intercept"], exp["calibration_slope"] = calibration_fit(y, s)
+        exp["calibration_cox_intercept"], exp["calibration_slope"] = calibration_fit(y, s)
+        exp["calibration_intercept"] = calibration_in_the_large(y, s)
     else:
-        exp["calibration_intercept"] = exp["calibration_slope"] = None
+        exp["calibration_cox_intercept"] = exp["calibration_slope"] = None
+        exp["calibration_intercept"] = None
 
     def ci_block(level):
         return {
