@@ -1,8 +1,38 @@
-//! Image perturbations for robustness tests: a registry of named kinds (ImageNet-C,
-//! MedMNIST-C, radiography-specific), each with a severity table and explicit parameters.
+//! Image perturbations for robustness tests: a registry of named kinds — the ImageNet-C
+//! corruptions (severity tables of the `imagecorruptions` package), the MedMNIST-C chest X-ray
+//! set (`medmnistc`), and radiography-specific faults — each with a severity table (1–5) and
+//! named parameters a spec can override.
 //!
-//! Every output is a pure function of (image, kind, parameters, seed), for 8/16-bit grayscale
-//! and RGB, so a robustness result reproduces on any machine and thread count.
+//! An output is a pure function of (image, kind, parameters, seed): random draws come from a
+//! generator seeded per (seed, plane, row), so the result does not depend on the number of
+//! threads, and transcendental functions come from `libm` (not the platform's C library), so
+//! it does not depend on the machine either. 8- and 16-bit grayscale are processed natively —
+//! a radiograph is never forced through RGB — and RGB is supported; the output has the
+//! input's pixel type, size and value range.
 //!
-//! Status: the crate exists so the workspace has its final shape; the perturbation issue fills
-//! it. The kind names a spec may use are already listed in `attest_spec::catalog`.
+//! Algorithms and severity tables follow `REFERENCE.md` (read from the published Python
+//! packages; where a kind is a re-creation rather than a port, its description says so).
+//!
+//! ```
+//! use attest_perturb::{perturb_at_severity, Image};
+//! let image = Image::gray8(64, 64, vec![128; 64 * 64])?;
+//! let noisy = perturb_at_severity(&image, "gaussian_noise", 3, 42)?;
+//! assert_eq!((noisy.width(), noisy.height()), (64, 64));
+//! assert_ne!(noisy, image);
+//! # Ok::<(), attest_perturb::PerturbError>(())
+//! ```
+
+pub mod error;
+pub mod image;
+pub mod kinds;
+pub mod ops;
+pub mod params;
+pub mod planes;
+pub mod random;
+pub mod registry;
+
+pub use error::PerturbError;
+pub use image::{Image, PixelType};
+pub use params::{Family, KindDef, ParamDef, Params};
+pub use planes::Planes;
+pub use registry::{kind, kinds, perturb, perturb_at_severity, severity_params};

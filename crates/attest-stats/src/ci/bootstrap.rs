@@ -106,38 +106,65 @@ pub const MAX_JACKKNIFE_GROUPS: usize = 2000;
 /// The largest share of undefined replicates tolerated before the interval is undefined.
 pub const MAX_UNDEFINED_SHARE: f64 = 0.01;
 
-/// Resampling units in sorted positions, split into strata.
+/// Resampling units in sorted positions, split into strata. Stored flat (CSR): a replicate
+/// draws millions of units at random, and one heap allocation per unit would make every draw
+/// a cache miss.
 struct Units {
-    /// Sorted positions of each unit's cases.
-    members: Vec<Vec<usize>>,
+    /// Unit u's cases are `positions[offsets[u]..offsets[u + 1]]`.
+    offsets: Vec<usize>,
+    /// Sorted positions, grouped by unit.
+    positions: Vec<usize>,
     /// Unit indices per stratum.
     strata: Vec<Vec<usize>>,
+    /// Every unit is one case (no clusters): draws index positions directly.
+    singletons: bool,
 }
 
 impl Units {
     fn build(ranked: &Ranked, clusters: Option<&[u64]>, stratified: bool) -> Units {
-        let members: Vec<Vec<usize>> = match clusters {
-            None => (0..ranked.len()).map(|p| vec![p]).collect(),
+        let (offsets, positions, singletons) = match clusters {
+            None => ((0..=ranked.len()).collect(), (0..ranked.len()).collect(), true),
             Some(ids) => {
                 let mut by_cluster: std::collections::BTreeMap<u64, Vec<usize>> =
                     std::collections::BTreeMap::new();
                 for (p, &i) in ranked.order().iter().enumerate() {
                     by_cluster.entry(ids[i]).or_default().push(p);
                 }
-                by_cluster.into_values().collect()
+                let mut offsets = vec![0];
+                let mut positions = Vec::with_capacity(ranked.len());
+                for members in by_cluster.into_values() {
+                    positions.extend(members);
+                    offsets.push(positions.len());
+                }
+                (offsets, positions, false)
             }
         };
+        let count = offsets.len() - 1;
+        let members = |u: usize| &positions[offsets[u]..offsets[u + 1]];
         let strata = if stratified {
             let (positive, negative): (Vec<usize>, Vec<usize>) =
-                (0..members.len()).partition(|&u| members[u].iter().any(|&p| ranked.labels()[p]));
+                (0..count).partition(|&u| members(u).iter().any(|&p| ranked.labels()[p]));
             vec![positive, negative]
                 .into_iter()
                 .filter(|s| !s.is_empty())
                 .collect()
         } else {
-            vec![(0..members.len()).collect()]
+            vec![(0..count).collect()]
         };
-        Units { members, strata }
+        Units {
+            offsets,
+            positions,
+            strata,
+            singletons,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    fn members(&self, unit: usize) -> &[usize] {
+        &self.positions[self.offsets[unit]..self.offsets[unit + 1]]
     }
 
     fn draw(&self, replicate_seed: u64, weights: &mut [u32]) {
@@ -145,10 +172,16 @@ impl Units {
         let mut rng = generator(replicate_seed);
         for stratum in &self.strata {
             let k = stratum.len() as u32;
-            for _ in 0..k {
-                let unit = stratum[below(&mut rng, k) as usize];
-                for &p in &self.members[unit] {
-                    weights[p] += 1;
+            if self.singletons {
+                // Unit index = sorted position.
+                for _ in 0..k {
+                    weights[stratum[below(&mut rng, k) as usize]] += 1;
+                }
+            } else {
+                for _ in 0..k {
+                    for &p in self.members(stratum[below(&mut rng, k) as usize]) {
+                        weights[p] += 1;
+                    }
                 }
             }
         }
@@ -259,7 +292,7 @@ pub fn bootstrap<S: Statistic>(
         },
         resamples: config.resamples,
         undefined_replicates: undefined as u32,
-        units: units.members.len() as u64,
+        units: units.count() as u64,
         bias_correction,
         acceleration,
         jackknife_groups,
@@ -273,7 +306,7 @@ fn acceleration<S: Statistic>(
     units: &Units,
     statistic: &S,
 ) -> Result<(f64, u64), Undefined> {
-    let count = units.members.len();
+    let count = units.count();
     let groups = count.min(MAX_JACKKNIFE_GROUPS);
     let thetas: Vec<Value> = (0..groups)
         .into_par_iter()
@@ -282,7 +315,7 @@ fn acceleration<S: Statistic>(
             |weights, g| {
                 weights.fill(1);
                 for unit in (g..count).step_by(groups) {
-                    for &p in &units.members[unit] {
+                    for &p in units.members(unit) {
                         weights[p] = 0;
                     }
                 }

@@ -1,0 +1,2 @@
+//! Filters: separable Gaussian (scipy `gaussian_filter` semantics), 2-D convolution
+//! (OpenCV `filter2D` semantics).

@@ -1,0 +1,4 @@
+//! Image operations shared by several kinds (filters, resampling, codecs).
+
+pub mod filter;
+pub mod geometry;
