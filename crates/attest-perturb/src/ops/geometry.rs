@@ -1,2 +1,2 @@
-//! Resampling: zoom (scipy `zoom`, order 1), resize (PIL box/bilinear), bilinear sampling at
-//! arbitrary coordinates (scipy `map_coordinates`, order 1), affine warps.
+//! Geometry: bilinear sampling at arbitrary coordinates (scipy `map_coordinates`, order 1)
+//! and affine warps (rotation, translation, scaling) with a fill value.

@@ -1,0 +1,1 @@
+//! Resizing: PIL box, bilinear and nearest resampling (pixelate, resolution loss).

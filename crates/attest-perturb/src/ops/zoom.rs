@@ -1,0 +1,1 @@
+//! Zoom: scipy `ndimage.zoom(order=1)` semantics and imagecorruptions' `clipped_zoom`.
