@@ -29,6 +29,42 @@ pub enum Command {
     /// Print every binary metric with its confidence interval for a table of labels and
     /// scores (CSV, CSV.GZ or Parquet) — the quick look before writing a spec.
     Metrics(MetricsArgs),
+    /// Apply a perturbation kind to an image (or list the kinds, or draw a contact sheet of
+    /// every severity) — to see what a robustness test does to a radiograph.
+    Perturb(PerturbArgs),
+}
+
+/// Arguments of `attest perturb`.
+#[derive(Debug, clap::Args)]
+pub struct PerturbArgs {
+    /// Input image (PNG, TIFF or JPEG; 16-bit grayscale is kept 16-bit).
+    #[arg(value_name = "INPUT", required_unless_present = "list")]
+    pub input: Option<PathBuf>,
+    /// The perturbation kind (`attest perturb --list` lists them).
+    #[arg(long, value_name = "K", required_unless_present = "list")]
+    pub kind: Option<String>,
+    /// Severity, from 1 to the kind's maximum (0 = unchanged). Not needed with --sheet.
+    #[arg(long, value_name = "S", required_unless_present_any = ["list", "sheet"])]
+    pub severity: Option<u8>,
+    /// Seed of the random draws (the output is a pure function of image, kind, parameters
+    /// and seed).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// Output file (.png or .tiff).
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT", required_unless_present = "list")]
+    pub output: Option<PathBuf>,
+    /// Write one contact sheet: the clean image and every severity side by side, labelled.
+    #[arg(long)]
+    pub sheet: bool,
+    /// List the kinds with a one-line description, their parameters and severity tables.
+    #[arg(long)]
+    pub list: bool,
+    /// Use a kind's alternative severity table (e.g. `medmnistc`).
+    #[arg(long, value_name = "SOURCE")]
+    pub table: Option<String>,
+    /// Override a parameter of the severity's row, e.g. `--param sigma=0.1` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
 }
 
 /// Arguments of `attest metrics`.

@@ -23,13 +23,16 @@
 //! ```
 
 pub mod error;
+pub mod font;
 pub mod image;
+pub mod io;
 pub mod kinds;
 pub mod ops;
 pub mod params;
 pub mod planes;
 pub mod random;
 pub mod registry;
+pub mod sheet;
 
 pub use error::PerturbError;
 pub use image::{Image, PixelType};

@@ -3,6 +3,7 @@
 mod explain;
 mod init;
 mod metrics;
+mod perturb;
 mod schema;
 mod validate;
 
@@ -60,5 +61,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Init(args) => init::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Metrics(args) => metrics::run(&args),
+        Command::Perturb(args) => perturb::run(&args),
     }
 }
