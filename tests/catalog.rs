@@ -1,8 +1,9 @@
 //! Every name the spec language accepts is implemented: metrics by attest-stats, interval
-//! methods by attest-stats' `IntervalMethod`.
+//! methods by attest-stats' `IntervalMethod`, perturbation kinds by attest-perturb with the
+//! severity range the validator allows.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use attest_spec::catalog::{CI_METHODS, METRICS};
+use attest_spec::catalog::{CI_METHODS, METRICS, PERTURBATION_KINDS};
 use attest_spec::types::Task;
 use attest_stats::ci::IntervalMethod;
 use attest_stats::metric::{
@@ -60,6 +61,22 @@ fn every_catalog_interval_method_is_implemented() {
             IntervalMethod::from_name(info.name).is_some(),
             "{} has no implementation",
             info.name
+        );
+    }
+}
+
+#[test]
+fn every_catalog_perturbation_kind_is_implemented_with_its_severities() {
+    for info in PERTURBATION_KINDS {
+        let kind = attest_perturb::kind(info.name).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(kind.max_severity(), info.max_severity, "{}: severity table length", info.name);
+        assert_eq!(kind.family.name(), info.family.split(' ').next().unwrap_or(""), "{}: family", info.name);
+    }
+    for kind in attest_perturb::kinds() {
+        assert!(
+            PERTURBATION_KINDS.iter().any(|k| k.name == kind.name),
+            "{} is implemented but the spec cannot name it",
+            kind.name
         );
     }
 }

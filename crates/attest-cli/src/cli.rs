@@ -56,6 +56,9 @@ pub struct PerturbArgs {
     /// Write one contact sheet: the clean image and every severity side by side, labelled.
     #[arg(long)]
     pub sheet: bool,
+    /// Height of each contact-sheet tile in pixels (taller inputs are scaled down).
+    #[arg(long, value_name = "PX", default_value_t = 320)]
+    pub tile_height: usize,
     /// List the kinds with a one-line description, their parameters and severity tables.
     #[arg(long)]
     pub list: bool,

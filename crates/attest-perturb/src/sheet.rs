@@ -8,19 +8,19 @@ use crate::params::KindDef;
 use crate::planes::Planes;
 use crate::registry::perturb;
 
-/// Tiles are scaled to this height (px) when the input is taller, so a sheet of a 2,000 px
-/// radiograph stays a readable few megapixels.
+/// Default tile height (px): a sheet of a 2,000 px radiograph stays a readable few megapixels.
 pub const TILE_HEIGHT: usize = 320;
 
 /// Draws the sheet: tiles for severity 0 (clean) to the kind's maximum, each perturbed at
-/// full resolution and then scaled to [`TILE_HEIGHT`], with a label strip above each tile.
-/// `overrides` replace parameters of every row (`--param`).
+/// full resolution and then scaled down to `tile_height` (when taller), with a label strip
+/// above each tile. `overrides` replace parameters of every row (`--param`).
 pub fn contact_sheet(
     image: &Image,
     kind: &'static KindDef,
     table: Option<&str>,
     overrides: &[(String, f64)],
     seed: u64,
+    tile_height: usize,
 ) -> Result<Image, PerturbError> {
     let mut tiles = vec![(String::from("CLEAN"), Planes::from_image(image))];
     for severity in 1..=kind.max_severity() {
@@ -34,7 +34,7 @@ pub fn contact_sheet(
             Planes::from_image(&perturbed),
         ));
     }
-    let scale_to = TILE_HEIGHT.min(image.height());
+    let scale_to = tile_height.max(16).min(image.height());
     let tiles: Vec<(String, Planes)> = tiles
         .into_iter()
         .map(|(label, planes)| (label, downscale(&planes, scale_to)))

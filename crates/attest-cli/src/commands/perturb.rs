@@ -33,8 +33,15 @@ pub fn run(args: &PerturbArgs) -> Result<ExitStatus, CommandError> {
     let image = read_image(input).map_err(|e| CommandError::Data(e.to_string()))?;
     if args.sheet {
         let overrides = parse_overrides(&args.params)?;
-        let sheet = contact_sheet(&image, def, args.table.as_deref(), &overrides, args.seed)
-            .map_err(usage)?;
+        let sheet = contact_sheet(
+            &image,
+            def,
+            args.table.as_deref(),
+            &overrides,
+            args.seed,
+            args.tile_height,
+        )
+        .map_err(usage)?;
         write_image(&sheet, output).map_err(usage)?;
         eprintln!(
             "wrote {} ({} severities of {})",
