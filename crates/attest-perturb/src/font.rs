@@ -285,40 +285,40 @@ pub fn text_width(text: &str, scale: usize) -> usize {
     }
 }
 
-/// Draws `text` into `plane` (`width` × `height`, row-major) with its top-left corner at
-/// (`x`, `y`), `scale` pixels per font unit, setting covered pixels to `value`. Characters
-/// without a glyph are drawn as spaces; anything outside the plane is clipped.
-pub fn draw_text(
-    plane: &mut [f32],
-    width: usize,
-    height: usize,
-    x: usize,
-    y: usize,
-    scale: usize,
-    text: &str,
-    value: f32,
-) {
-    let scale = scale.max(1);
-    for (i, c) in text.chars().enumerate() {
-        let Some(rows) = glyph(c) else { continue };
-        let left = x + i * (GLYPH_WIDTH + 1) * scale;
-        for (r, bits) in rows.iter().enumerate() {
-            for col in 0..GLYPH_WIDTH {
-                if bits & (1 << (GLYPH_WIDTH - 1 - col)) == 0 {
-                    continue;
-                }
-                for dy in 0..scale {
-                    let py = y + r * scale + dy;
-                    if py >= height {
-                        break;
-                    }
-                    for dx in 0..scale {
-                        let px = left + col * scale + dx;
-                        if px < width {
-                            plane[py * width + px] = value;
-                        }
+/// A plane to draw text into (`width` × `height`, row-major).
+pub struct Canvas<'a> {
+    /// The pixels.
+    pub plane: &'a mut [f32],
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+}
+
+impl Canvas<'_> {
+    /// Draws `text` with its top-left corner at (`x`, `y`), `scale` pixels per font unit,
+    /// setting covered pixels to `value`. Characters without a glyph are drawn as spaces;
+    /// anything outside the plane is clipped.
+    pub fn draw_text(&mut self, (x, y): (usize, usize), scale: usize, text: &str, value: f32) {
+        let scale = scale.max(1);
+        for (i, c) in text.chars().enumerate() {
+            let Some(rows) = glyph(c) else { continue };
+            let left = x + i * (GLYPH_WIDTH + 1) * scale;
+            for (r, bits) in rows.iter().enumerate() {
+                for col in 0..GLYPH_WIDTH {
+                    if bits & (1 << (GLYPH_WIDTH - 1 - col)) != 0 {
+                        self.fill((left + col * scale, y + r * scale), scale, value);
                     }
                 }
+            }
+        }
+    }
+
+    /// Sets a `size` × `size` square at (`x`, `y`), clipped to the plane.
+    fn fill(&mut self, (x, y): (usize, usize), size: usize, value: f32) {
+        for py in y..(y + size).min(self.height) {
+            for px in x..(x + size).min(self.width) {
+                self.plane[py * self.width + px] = value;
             }
         }
     }
@@ -332,12 +332,17 @@ mod tests {
     fn text_is_drawn_and_clipped() {
         let (w, h) = (40, 10);
         let mut plane = vec![0.0f32; w * h];
-        draw_text(&mut plane, w, h, 1, 1, 1, "L1", 1.0);
+        let mut canvas = Canvas {
+            plane: &mut plane,
+            width: w,
+            height: h,
+        };
+        canvas.draw_text((1, 1), 1, "L1", 1.0);
+        canvas.draw_text((100, 100), 3, "AP", 1.0);
         // 'L' has a full left column of 7 pixels.
         assert!((1..8).all(|y| plane[y * w + 1] == 1.0));
         assert_eq!(text_width("L1", 2), 22);
-        // Far outside: nothing happens, nothing panics.
-        draw_text(&mut plane, w, h, 100, 100, 3, "AP", 1.0);
+        // The second call was far outside: nothing drawn, nothing panicked.
         let lit = plane.iter().filter(|&&v| v == 1.0).count();
         assert!(lit > 10 && lit < 40, "{lit}");
     }

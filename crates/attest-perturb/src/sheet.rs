@@ -2,7 +2,7 @@
 //! so a reviewer sees what "severity 3" means before signing a spec that uses it.
 
 use crate::error::PerturbError;
-use crate::font::{draw_text, text_width, GLYPH_HEIGHT};
+use crate::font::{text_width, Canvas, GLYPH_HEIGHT};
 use crate::image::Image;
 use crate::params::KindDef;
 use crate::planes::Planes;
@@ -66,12 +66,13 @@ pub fn contact_sheet(
             } else {
                 label.split(' ').next_back().unwrap_or("").to_string()
             };
-            draw_text(
-                sheet_plane,
+            Canvas {
+                plane: sheet_plane,
                 width,
                 height,
-                left + 2 * font_scale,
-                2 * font_scale,
+            }
+            .draw_text(
+                (left + 2 * font_scale, 2 * font_scale),
                 font_scale,
                 &text,
                 1.0,

@@ -43,8 +43,10 @@ fn every_kind_preserves_size_and_type_and_is_deterministic() {
                 let b = perturb_at_severity(&image, kind.name, severity, 7).unwrap();
                 assert_eq!(a, b, "{} {severity} is not deterministic", kind.name);
                 if kind.random {
-                    let c = perturb_at_severity(&image, kind.name, severity, 8).unwrap();
-                    assert_ne!(a, c, "{} {severity}: the seed changes nothing", kind.name);
+                    // Some kinds have few outcomes at low severity (a 1-pixel shift), so two
+                    // seeds may agree by chance; eight may not.
+                    let differs = (8..16).any(|s| perturb_at_severity(&image, kind.name, severity, s).unwrap() != a);
+                    assert!(differs, "{} {severity}: the seed changes nothing", kind.name);
                 }
             }
         }

@@ -21,13 +21,35 @@ use crate::random::Seeds;
 // ---------------------------------------------------------------------------------------------
 // Value conversions shared by the deterministic kinds.
 
+/// `level / 255` in `f64` for every 8-bit level: what `np.array(img) / 255.` holds.
+const LEVEL_F64: [f64; 256] = {
+    let mut table = [0.0; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = i as f64 / 255.0;
+        i += 1;
+    }
+    table
+};
+
+/// `level / 255` in `f32` for every 8-bit level: the plane value of a level.
+const LEVEL_F32: [f32; 256] = {
+    let mut table = [0.0; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = i as f32 / 255.0;
+        i += 1;
+    }
+    table
+};
+
 /// The value the reference computes with for a plane value: for 8-bit sources exactly
 /// `level / 255` in `f64` (what `np.array(img) / 255.` gives), otherwise the value itself.
 #[inline]
 fn exact(v: f32, eight_bit: bool) -> f64 {
     if eight_bit {
-        // `+ 0.5` then truncation rounds (values are ≥ 0); `as` avoids a libm `round` call.
-        f64::from((f64::from(v) * 255.0 + 0.5) as u32) / 255.0
+        // `+ 0.5` then the saturating `as u8` rounds to the level.
+        LEVEL_F64[usize::from((v * 255.0 + 0.5) as u8)]
     } else {
         f64::from(v)
     }
@@ -39,8 +61,8 @@ fn exact(v: f32, eight_bit: bool) -> f64 {
 fn store(y: f64, eight_bit: bool) -> f32 {
     let y = if y.is_nan() { 0.0 } else { y.clamp(0.0, 1.0) };
     if eight_bit {
-        // Truncation of a non-negative value is the floor.
-        ((y * 255.0) as u32) as f32 / 255.0
+        // Truncation of a value in [0, 255] is the floor.
+        LEVEL_F32[usize::from((y * 255.0) as u8)]
     } else {
         y as f32
     }
@@ -252,7 +274,7 @@ fn jpeg_compression(
         }
         [gray] => {
             let levels = to_levels(gray);
-            let table = jpeg::quant_table(&jpeg::LUMA, quality);
+            let table = jpeg::Quantizer::for_quality(&jpeg::LUMA, quality);
             let out = jpeg::round_trip_plane(&levels, w, h, &table);
             if planes.pixel_type == crate::image::PixelType::Gray16 {
                 for ((v, &before), &after) in gray.iter_mut().zip(&levels).zip(&out) {
@@ -312,6 +334,53 @@ mod jpeg {
         let q = i32::from(quality.clamp(1, 100));
         let scale = if q < 50 { 5000 / q } else { 200 - 2 * q };
         base.map(|b| ((i32::from(b) * scale + 50) / 100).clamp(1, 255))
+    }
+
+    /// One quantisation step: `Q` and the rounding division by `D = Q << 3` (the forward DCT
+    /// is scaled by 8) done as a multiplication by `ceil(2^32 / D)`, exact for every
+    /// magnitude below `2^32 / D` (> 2^21; DCT outputs stay below 2^15).
+    #[derive(Clone, Copy)]
+    pub(super) struct Step {
+        /// The table entry `Q`, which dequantisation multiplies by.
+        pub(super) step: i64,
+        /// `D / 2`, added before dividing to round half up.
+        half: u64,
+        /// `ceil(2^32 / D)`.
+        magic: u64,
+    }
+
+    impl Step {
+        /// `(a + D/2) / D` (libjpeg-turbo's `quantize`, which uses an exact reciprocal too).
+        #[inline]
+        pub(super) fn quantize(&self, a: u64) -> i64 {
+            (((a + self.half) * self.magic) >> 32) as i64
+        }
+    }
+
+    /// A quantisation table ready for [`round_trip_plane`].
+    pub(super) struct Quantizer {
+        /// One step per coefficient, natural order.
+        pub(super) steps: [Step; 64],
+    }
+
+    impl Quantizer {
+        /// The quantiser of a table of `Q` values (1..=255).
+        pub(super) fn new(table: &[i32; 64]) -> Quantizer {
+            let steps = table.map(|q| {
+                let d = u64::from(q.clamp(1, 255).unsigned_abs()) << 3;
+                Step {
+                    step: i64::from(q.clamp(1, 255)),
+                    half: d >> 1,
+                    magic: (1u64 << 32).div_ceil(d),
+                }
+            });
+            Quantizer { steps }
+        }
+
+        /// The quantiser of `base` scaled to `quality`.
+        pub(super) fn for_quality(base: &[u16; 64], quality: u8) -> Quantizer {
+            Quantizer::new(&quant_table(base, quality))
+        }
     }
 
     /// libjpeg's `DESCALE`: shift right by `n` with rounding (arithmetic shift).
@@ -404,7 +473,7 @@ mod jpeg {
     /// Compresses and decompresses one 8×8 block of samples in place: level shift, forward
     /// DCT, quantisation `(|C| + D/2) / D` with `D = Q << 3` (libjpeg-turbo's reciprocal
     /// division gives the same), dequantisation, inverse DCT, `clamp(out + 128, 0, 255)`.
-    fn round_trip_block(block: &mut [i64; 64], table: &[i32; 64]) {
+    fn round_trip_block(block: &mut [i64; 64], table: &Quantizer) {
         for v in block.iter_mut() {
             *v -= 128;
         }
@@ -414,11 +483,9 @@ mod jpeg {
         for col in 0..8 {
             fdct_1d(block, col, 8, false);
         }
-        for (c, &q) in block.iter_mut().zip(table) {
-            let q = i64::from(q);
-            let d = q << 3;
-            let n = (c.abs() + (d >> 1)) / d;
-            *c = if *c < 0 { -n * q } else { n * q };
+        for (c, q) in block.iter_mut().zip(&table.steps) {
+            let n = q.quantize(c.unsigned_abs());
+            *c = if *c < 0 { -n * q.step } else { n * q.step };
         }
         for col in 0..8 {
             idct_1d(block, col, 8, CONST_BITS - PASS1_BITS);
@@ -438,7 +505,7 @@ mod jpeg {
         samples: &[u8],
         width: usize,
         height: usize,
-        table: &[i32; 64],
+        table: &Quantizer,
     ) -> Vec<u8> {
         let mut out = vec![0u8; width * height];
         if width == 0 || height == 0 || samples.len() != width * height {
@@ -581,11 +648,16 @@ mod jpeg {
             let (y, cb, cr) = rgb_to_ycc(rgb[0][i], rgb[1][i], rgb[2][i]);
             (ycc[0][i], ycc[1][i], ycc[2][i]) = (y, cb, cr);
         }
-        let luma = round_trip_plane(&ycc[0], width, height, &quant_table(&LUMA, quality));
+        let luma = round_trip_plane(
+            &ycc[0],
+            width,
+            height,
+            &Quantizer::for_quality(&LUMA, quality),
+        );
         // Chroma width in whole blocks of the 16-pixel MCU (jdiv_round_up(W, 16) · 8).
         let chroma_width = width.div_ceil(16) * 8;
         let chroma_height = height.div_ceil(2);
-        let table = quant_table(&CHROMA, quality);
+        let table = Quantizer::for_quality(&CHROMA, quality);
         let chroma = |plane: &[u8]| {
             let small = downsample_h2v2(plane, width, height, chroma_width);
             let decoded = round_trip_plane(&small, chroma_width, chroma_height, &table);
@@ -1198,6 +1270,17 @@ mod tests {
     }
 
     #[test]
+    fn jpeg_quantisation_by_reciprocal_is_exact_division() {
+        for q in 1..=255 {
+            let step = jpeg::Quantizer::new(&[q; 64]).steps[0];
+            let d = u64::from(q.unsigned_abs()) << 3;
+            for a in (0..1u64 << 17).step_by(3).chain([(1 << 17) - 1]) {
+                assert_eq!(step.quantize(a), ((a + d / 2) / d) as i64, "q {q}, a {a}");
+            }
+        }
+    }
+
+    #[test]
     fn jpeg_quality_100_is_close_and_quality_7_is_not() {
         let img = textured();
         let high = psnr(&img, &apply(&img, "jpeg_compression", &[100.0], 0));
@@ -1315,33 +1398,5 @@ mod tests {
             perturb_at_severity(&gray_rgb, "elastic_transform", 5, 9).unwrap(),
         );
         assert!((0..a.len()).all(|i| (0..3).all(|c| b.sample(3 * i + c) == a.sample(i))));
-    }
-}
-#[cfg(test)]
-mod scratch_bench {
-    use super::*;
-    use crate::image::Image;
-    #[test]
-    #[ignore]
-    fn scratch_bench() {
-        let g = Image::gray8(224, 224, (0..224 * 224).map(|i| ((i * 7919) % 251) as u8).collect()).unwrap();
-        let rgb = Image::rgb8(224, 224, (0..224 * 224 * 3).map(|i| ((i * 7919) % 251) as u8).collect()).unwrap();
-        for img in [&g, &rgb] {
-            let n = 300;
-            let planes = Planes::from_image(img);
-            for def in KINDS {
-                let params = def.severity(3, None).unwrap();
-                let mut best = f64::MAX;
-                for _ in 0..5 {
-                    let t = std::time::Instant::now();
-                    for s in 0..n {
-                        let mut p = planes.clone();
-                        (def.apply)(&mut p, &params, &Seeds::new(s)).unwrap();
-                    }
-                    best = best.min(t.elapsed().as_secs_f64() * 1e6 / n as f64);
-                }
-                println!("{} {:?}: {:.0} us", def.name, img.pixel_type(), best);
-            }
-        }
     }
 }

@@ -12,8 +12,8 @@
 //! * 0 (`imagecorruptions` table): the gray plane is noised once — exactly the distribution of
 //!   one channel of `imagecorruptions.corrupt()`'s output (§1.1).
 //! * 1 (`medmnistc` table): medmnistc's chest pipeline (§6.1) — three RGB copies of the gray
-//!   image are noised independently, each truncated to 8 bits, and combined with PIL's luma
-//!   weights (`convert('L')`). The result has ≈ 0.67 × the noise std of a single draw, and
+//!   image are noised independently, each truncated to 8 bits (16-bit input: kept exact), and
+//!   combined with PIL's luma weights (`convert('L')`). The result has ≈ 0.67 × the noise std of a single draw, and
 //!   impulse hits become partial-intensity dots. This is what medmnistc's chest images are.
 //!
 //! RGB input is noised per channel in both modes (`gray_as_rgb` only concerns gray input).
@@ -930,6 +930,17 @@ mod tests {
                     assert!(cdf[k as usize] > t && (k == 0 || cdf[k as usize - 1] <= t));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn planes_of_8_bit_images_hit_the_level_tables() {
+        // `LevelSamplers::sample` takes the table path only for exact levels `v as f32 / 255`;
+        // `Planes::from_image` must produce exactly those values.
+        let image = Image::gray8(256, 1, (0..=255u8).collect()).unwrap();
+        let planes = Planes::from_image(&image);
+        for (v, &x) in planes.planes[0].iter().enumerate() {
+            assert_eq!(x, v as f32 / 255.0, "level {v}");
         }
     }
 }

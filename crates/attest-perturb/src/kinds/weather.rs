@@ -10,6 +10,9 @@
 use rayon::prelude::*;
 
 use crate::error::PerturbError;
+use crate::kinds::blur::motion_blur_plane;
+use crate::ops::filter::{gaussian_filter, Border};
+use crate::ops::zoom::clipped_zoom;
 use crate::params::{Family, KindDef, ParamDef, Params, SeverityTable};
 use crate::planes::Planes;
 use crate::random::{Rng, Seeds};
@@ -92,15 +95,34 @@ fn scatter(map: &mut [f64], size: usize, step: usize, (r0, c0): (usize, usize), 
     }
 }
 
+/// `i + 1` on a ring of `n` (i < n), without a division.
+fn wrap_next(i: usize, n: usize) -> usize {
+    if i + 1 >= n {
+        0
+    } else {
+        i + 1
+    }
+}
+
+/// `i − 1` on a ring of `n` (i < n), without a division.
+fn wrap_previous(i: usize, n: usize) -> usize {
+    if i == 0 {
+        n - 1
+    } else {
+        i - 1
+    }
+}
+
 /// The square step: the centre of each `step`-cell is the mean of its four corners plus noise.
 fn fill_squares(map: &mut [f64], size: usize, step: usize, wibble: f64, seeds: &Seeds, level: u64) {
     let n = size / step;
     let half = step / 2;
     let grid: &[f64] = map;
-    let corner = |i: usize, j: usize| grid[(i % n) * step * size + (j % n) * step];
+    let corner = |i: usize, j: usize| grid[i * step * size + j * step];
     // numpy: sq = c + roll(c, -1, 0); sq += roll(sq, -1, 1)
     let values = wibbled_means(n, wibble, seeds, level, 0, |i, j| {
-        (corner(i, j) + corner(i + 1, j)) + (corner(i, j + 1) + corner(i + 1, j + 1))
+        let (i1, j1) = (wrap_next(i, n), wrap_next(j, n));
+        (corner(i, j) + corner(i1, j)) + (corner(i, j1) + corner(i1, j1))
     });
     scatter(map, size, step, (half, half), &values);
 }
@@ -118,15 +140,17 @@ fn fill_diamonds(
     let n = size / step;
     let half = step / 2;
     let grid: &[f64] = map;
-    let centre = |i: usize, j: usize| grid[(half + (i % n) * step) * size + half + (j % n) * step];
-    let corner = |i: usize, j: usize| grid[(i % n) * step * size + (j % n) * step];
+    let centre = |i: usize, j: usize| grid[(half + i * step) * size + half + j * step];
+    let corner = |i: usize, j: usize| grid[i * step * size + j * step];
     // numpy: ldrsum = dr + roll(dr, 1, 0); lulsum = ul + roll(ul, -1, 1)
     let top = wibbled_means(n, wibble, seeds, level, 1, |i, j| {
-        (centre(i, j) + centre(i + n - 1, j)) + (corner(i, j) + corner(i, j + 1))
+        (centre(i, j) + centre(wrap_previous(i, n), j))
+            + (corner(i, j) + corner(i, wrap_next(j, n)))
     });
     // numpy: tdrsum = dr + roll(dr, 1, 1); tulsum = ul + roll(ul, -1, 0)
     let left = wibbled_means(n, wibble, seeds, level, 2, |i, j| {
-        (centre(i, j) + centre(i, j + n - 1)) + (corner(i, j) + corner(i + 1, j))
+        (centre(i, j) + centre(i, wrap_previous(j, n)))
+            + (corner(i, j) + corner(wrap_next(i, n), j))
     });
     scatter(map, size, step, (0, half), &top);
     scatter(map, size, step, (half, 0), &left);
@@ -160,6 +184,9 @@ fn fog(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), Pertur
     if denominator <= 0.0 {
         return Ok(()); // black image and no fog: nothing to add or rescale
     }
+    // `x · max / (max + strength)` with the ratio taken once (differs from the reference's
+    // order of operations by an ulp of f64, far below a grey level).
+    let scale = max_val / denominator;
     for plane in &mut planes.planes {
         plane
             .par_chunks_mut(width)
@@ -167,8 +194,7 @@ fn fog(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), Pertur
             .for_each(|(r, row)| {
                 let fog_row = &map[r * size..r * size + width];
                 for (v, &f) in row.iter_mut().zip(fog_row) {
-                    *v = ((f64::from(*v) + strength * f) * max_val / denominator).clamp(0.0, 1.0)
-                        as f32;
+                    *v = ((f64::from(*v) + strength * f) * scale).clamp(0.0, 1.0) as f32;
                 }
             });
     }
@@ -356,15 +382,29 @@ impl Lattice {
         (i, f * f * (3.0 - 2.0 * f))
     }
 
-    /// Adds `amplitude · transform(noise)` to one row of a field.
-    fn add_row(&self, y: usize, row: &mut [f32], amplitude: f32, transform: impl Fn(f32) -> f32) {
+    /// The interpolation cells of columns `0..width` (the same for every row).
+    fn columns(&self, width: usize) -> Vec<(usize, f32)> {
+        (0..width)
+            .map(|x| self.cell(x, self.offset.0, self.cols))
+            .collect()
+    }
+
+    /// Adds `amplitude · transform(noise)` to row `y` of a field; `columns` from
+    /// [`Lattice::columns`].
+    fn add_row(
+        &self,
+        y: usize,
+        row: &mut [f32],
+        columns: &[(usize, f32)],
+        amplitude: f32,
+        transform: impl Fn(f32) -> f32,
+    ) {
         let (i, fy) = self.cell(y, self.offset.1, self.rows);
         let (top, bottom) = (
             &self.values[i * self.cols..],
             &self.values[(i + 1) * self.cols..],
         );
-        for (x, v) in row.iter_mut().enumerate() {
-            let (j, fx) = self.cell(x, self.offset.0, self.cols);
+        for (v, &(j, fx)) in row.iter_mut().zip(columns) {
             let t = top[j] + (top[j + 1] - top[j]) * fx;
             let b = bottom[j] + (bottom[j + 1] - bottom[j]) * fx;
             *v += amplitude * transform(t + (b - t) * fy);
@@ -388,11 +428,12 @@ fn fractal_noise(
     while spacing >= finest && level < first_level + 12 {
         let lattice = Lattice::new(width, height, spacing, seeds, level);
         let amplitude = libm::pow(spacing / coarsest, (slope - 2.0) / 2.0) as f32;
+        let columns = lattice.columns(width);
         field
             .par_chunks_mut(width)
             .enumerate()
             .for_each(|(y, row)| {
-                lattice.add_row(y, row, amplitude, transform);
+                lattice.add_row(y, row, &columns, amplitude, transform);
             });
         spacing /= 2.0;
         level += 1;
@@ -681,6 +722,536 @@ const FROST_PARAMS: &[ParamDef] = &[
 ];
 
 // ---------------------------------------------------------------------------------------------
+// Shared by snow and spatter
+// ---------------------------------------------------------------------------------------------
+
+/// A `width × height` field of `N(mean, std)` draws, one stream per row (`Seeds::row(0, r)`):
+/// the reference's `np.random.normal(size=(H, W), loc, scale)`.
+fn normal_field(width: usize, height: usize, mean: f64, std: f64, seeds: &Seeds) -> Vec<f32> {
+    let mut field = vec![0.0f32; width * height];
+    field
+        .par_chunks_mut(width)
+        .enumerate()
+        .for_each(|(r, row)| {
+            let mut rng = seeds.row(0, r);
+            for v in row {
+                *v = (mean + std * rng.normal()) as f32;
+            }
+        });
+    field
+}
+
+/// The luma (ITU-R 601) of an RGB colour: what a grey image gets where the reference adds or
+/// blends a colour (REFERENCE.md §1.1).
+fn luma_of(rgb: [f32; 3]) -> f32 {
+    0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+}
+
+/// Per plane, the colour to use: the RGB components for RGB planes, their luma for grey.
+fn colour_per_plane(planes: &Planes, rgb: [f32; 3]) -> Vec<f32> {
+    if planes.planes.len() == 3 {
+        rgb.to_vec()
+    } else {
+        vec![luma_of(rgb); planes.planes.len()]
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// spatter (REFERENCE.md §5.4) and the OpenCV steps of its water mode
+// ---------------------------------------------------------------------------------------------
+
+/// Water colour of spatter's mode 0 (R, G, B on [0, 1]): OpenCV's "pale turquoise"
+/// (175, 238, 238), added to the RGB array as written.
+const WATER_RGB: [f32; 3] = [175.0 / 255.0, 238.0 / 255.0, 238.0 / 255.0];
+
+/// Mud colour of spatter's mode 1 (R, G, B on [0, 1]).
+const MUD_RGB: [f32; 3] = [63.0 / 255.0, 42.0 / 255.0, 20.0 / 255.0];
+
+/// For each index of an axis of length `n`, the indices of its two neighbours (−1, +1) read
+/// through `border`.
+fn neighbour_indices(n: usize, border: Border) -> Vec<(usize, usize)> {
+    (0..n)
+        .map(|i| {
+            (
+                border.index(i as isize - 1, n),
+                border.index(i as isize + 1, n),
+            )
+        })
+        .collect()
+}
+
+/// Applies `f` to the 3×3 neighbourhood (rows top to bottom, columns left to right) of every
+/// sample, reading outside the plane through `border`.
+fn map_3x3<T: Copy + Sync, U: Copy + Default + Send>(
+    src: &[T],
+    (width, height): (usize, usize),
+    border: Border,
+    f: impl Fn([[T; 3]; 3]) -> U + Sync,
+) -> Vec<U> {
+    let columns = neighbour_indices(width, border);
+    let rows = neighbour_indices(height, border);
+    let mut out = vec![U::default(); width * height];
+    out.par_chunks_mut(width).enumerate().for_each(|(y, row)| {
+        let (up, down) = rows[y];
+        let (a, b, c) = (&src[up * width..], &src[y * width..], &src[down * width..]);
+        for (x, o) in row.iter_mut().enumerate() {
+            let (l, r) = columns[x];
+            *o = f([[a[l], a[x], a[r]], [b[l], b[x], b[r]], [c[l], c[x], c[r]]]);
+        }
+    });
+    out
+}
+
+/// OpenCV `Canny(image, low, high)` (aperture 3, L1 gradient; `imgproc/src/canny.cpp`):
+/// Sobel derivatives with replicated borders, magnitude |dx| + |dy|, non-maximum suppression
+/// along the gradient direction quantised to 0°/45°/90°/135° (tan 22.5° in Q15), then
+/// hysteresis: pixels above `high` seed edges that grow through 8-connected pixels above
+/// `low`. Returns `true` on edge pixels.
+fn canny(src: &[u8], (width, height): (usize, usize), low: i32, high: i32) -> Vec<bool> {
+    let gradients = map_3x3(src, (width, height), Border::Nearest, |p| {
+        let v = |r: usize, c: usize| i32::from(p[r][c]);
+        let dx = (v(0, 2) + 2 * v(1, 2) + v(2, 2)) - (v(0, 0) + 2 * v(1, 0) + v(2, 0));
+        let dy = (v(2, 0) + 2 * v(2, 1) + v(2, 2)) - (v(0, 0) + 2 * v(0, 1) + v(0, 2));
+        (dx, dy)
+    });
+    let magnitude: Vec<i32> = gradients
+        .iter()
+        .map(|&(dx, dy)| dx.abs() + dy.abs())
+        .collect();
+    // Magnitudes outside the image are 0.
+    let mag = |y: isize, x: isize| -> i32 {
+        if y < 0 || x < 0 || y >= height as isize || x >= width as isize {
+            0
+        } else {
+            magnitude[y as usize * width + x as usize]
+        }
+    };
+    const TG22: i64 = 13_573; // round(tan(22.5°) · 2^15)
+                              // 0: candidate (weak), 1: not an edge, 2: edge.
+    let mut state = vec![1u8; width * height];
+    let mut stack = Vec::new();
+    for y in 0..height {
+        for x in 0..width {
+            let i = y * width + x;
+            let m = magnitude[i];
+            if m <= low {
+                continue;
+            }
+            let (xs, ys) = gradients[i];
+            let (yi, xi) = (y as isize, x as isize);
+            let ax = i64::from(xs.abs());
+            let ay = i64::from(ys.abs()) << 15;
+            let tg22x = ax * TG22;
+            let is_max = if ay < tg22x {
+                m > mag(yi, xi - 1) && m >= mag(yi, xi + 1)
+            } else if ay > tg22x + (ax << 16) {
+                m > mag(yi - 1, xi) && m >= mag(yi + 1, xi)
+            } else {
+                let s: isize = if (xs ^ ys) < 0 { -1 } else { 1 };
+                m > mag(yi - 1, xi - s) && m > mag(yi + 1, xi + s)
+            };
+            if is_max {
+                if m > high {
+                    state[i] = 2;
+                    stack.push(i);
+                } else {
+                    state[i] = 0;
+                }
+            }
+        }
+    }
+    while let Some(i) = stack.pop() {
+        let (y, x) = ((i / width) as isize, (i % width) as isize);
+        for (dy, dx) in [
+            (-1, -1),
+            (-1, 0),
+            (-1, 1),
+            (0, -1),
+            (0, 1),
+            (1, -1),
+            (1, 0),
+            (1, 1),
+        ] {
+            let (ny, nx) = (y + dy, x + dx);
+            if ny < 0 || nx < 0 || ny >= height as isize || nx >= width as isize {
+                continue;
+            }
+            let j = ny as usize * width + nx as usize;
+            if state[j] == 0 {
+                state[j] = 2;
+                stack.push(j);
+            }
+        }
+    }
+    state.iter().map(|&s| s == 2).collect()
+}
+
+/// OpenCV `distanceTransform(src, DIST_L2, 5)` where `src` is zero exactly on `sources`: the
+/// 5×5 chamfer distance (steps 1, 1.4, 2.1969, `distanceTransform_5x5` in
+/// `imgproc/src/distransform.cpp`) to the nearest source, in two raster passes with `f32`
+/// sums (as OpenCV 5; OpenCV 4 used Q16 fixed point, ≤ 1e-4 px apart). Outside the image
+/// counts as infinitely far; without any source every distance is huge.
+fn chamfer_distance(sources: &[bool], (width, height): (usize, usize)) -> Vec<f32> {
+    const BORDER: usize = 2;
+    const FAR: f32 = 1e30;
+    const HV: f32 = 1.0;
+    const DIAG: f32 = 1.4;
+    const LONG: f32 = 2.1969;
+    // The mask half above and to the left (row offset, column offset, step); the backward
+    // pass uses it mirrored.
+    const HALF_MASK: [(isize, isize, f32); 8] = [
+        (-2, -1, LONG),
+        (-2, 1, LONG),
+        (-1, -2, LONG),
+        (-1, -1, DIAG),
+        (-1, 0, HV),
+        (-1, 1, DIAG),
+        (-1, 2, LONG),
+        (0, -1, HV),
+    ];
+    let step = width + 2 * BORDER;
+    let mut t = vec![FAR; step * (height + 2 * BORDER)];
+    let best = |t: &[f32], at: usize, sign: isize| -> f32 {
+        HALF_MASK
+            .iter()
+            .map(|&(dy, dx, d)| {
+                let j = at as isize + sign * (dy * step as isize + dx);
+                t.get(j as usize).map_or(FAR, |&v| v + d)
+            })
+            .fold(FAR, f32::min)
+    };
+    for y in 0..height {
+        for x in 0..width {
+            let at = (y + BORDER) * step + x + BORDER;
+            t[at] = if sources[y * width + x] {
+                0.0
+            } else {
+                best(&t, at, 1)
+            };
+        }
+    }
+    let mut out = vec![0.0f32; width * height];
+    for y in (0..height).rev() {
+        for x in (0..width).rev() {
+            let at = (y + BORDER) * step + x + BORDER;
+            if t[at] > HV {
+                t[at] = t[at].min(best(&t, at, -1));
+            }
+            out[y * width + x] = t[at];
+        }
+    }
+    out
+}
+
+/// OpenCV `equalizeHist` of an 8-bit plane: levels mapped through the cumulative histogram,
+/// the lowest occupied level to 0, `lut[i] = round(cum(i) · 255 / (N − count(lowest)))` with
+/// `f32` arithmetic and round-half-even (`saturate_cast<uchar>`); a constant plane keeps its
+/// level.
+fn equalize_hist(src: &mut [u8]) {
+    let mut histogram = [0usize; 256];
+    for &v in src.iter() {
+        histogram[usize::from(v)] += 1;
+    }
+    let Some(lowest) = histogram.iter().position(|&c| c > 0) else {
+        return;
+    };
+    let total = src.len();
+    if histogram[lowest] == total {
+        return;
+    }
+    let scale = 255.0f32 / (total - histogram[lowest]) as f32;
+    let mut lut = [0u8; 256];
+    let mut sum = 0usize;
+    for level in lowest + 1..256 {
+        sum += histogram[level];
+        lut[level] = (sum as f32 * scale).round_ties_even().clamp(0.0, 255.0) as u8;
+    }
+    for v in src.iter_mut() {
+        *v = lut[usize::from(*v)];
+    }
+}
+
+/// The relief map of spatter's water mode (REFERENCE.md §5.4, mode 0), normalised to a
+/// maximum of 1 (all zeros when the liquid layer is empty):
+/// `lq · blur(emboss(equalize(trunc(blur(min(dist_to_canny_edges(lq), 20))))))` with
+/// `lq = trunc(255 · liquid)`, as the reference's OpenCV pipeline.
+fn water_relief(liquid: &[f32], size: (usize, usize)) -> Vec<f32> {
+    let lq: Vec<u8> = liquid
+        .iter()
+        .map(|&v| (v * 255.0).clamp(0.0, 255.0) as u8)
+        .collect();
+    let edges = canny(&lq, size, 50, 150);
+    let distance: Vec<f32> = chamfer_distance(&edges, size)
+        .into_iter()
+        .map(|d| d.min(20.0))
+        .collect();
+    // cv2.blur on float32 (sums in f64), then .astype(uint8): truncation.
+    let mut levels = map_3x3(&distance, size, Border::Reflect101, |p| {
+        let sum: f64 = p.iter().flatten().map(|&v| f64::from(v)).sum();
+        ((sum * (1.0 / 9.0)) as f32) as u8
+    });
+    equalize_hist(&mut levels);
+    // filter2D(CV_8U) with the emboss kernel [[-2,-1,0],[-1,1,1],[0,1,2]], saturated.
+    let embossed = map_3x3(&levels, size, Border::Reflect101, |p| {
+        let v = |r: usize, c: usize| i32::from(p[r][c]);
+        let e = -2 * v(0, 0) - v(0, 1) - v(1, 0) + v(1, 1) + v(1, 2) + v(2, 1) + 2 * v(2, 2);
+        e.clamp(0, 255) as u8
+    });
+    // cv2.blur on uint8: the rounded mean.
+    let soft = map_3x3(&embossed, size, Border::Reflect101, |p| {
+        let sum: u32 = p.iter().flatten().map(|&v| u32::from(v)).sum();
+        ((sum + 4) / 9) as u8
+    });
+    let mut relief: Vec<f32> = lq
+        .iter()
+        .zip(&soft)
+        .map(|(&a, &b)| f32::from(a) * f32::from(b))
+        .collect();
+    let max = relief.iter().copied().fold(0.0f32, f32::max);
+    if max > 0.0 {
+        relief.iter_mut().for_each(|v| *v /= max);
+    }
+    relief
+}
+
+/// spatter: a blurred, thresholded Gaussian "liquid" layer, shown as water drops (mode 0:
+/// pale turquoise added along an embossed relief) or mud (mode 1: brown blobs blended over the
+/// image).
+fn spatter(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), PerturbError> {
+    let threshold = params.get("threshold")? as f32;
+    let amount = params.get("amount")?;
+    let size = (planes.width, planes.height);
+    let mut liquid = normal_field(
+        size.0,
+        size.1,
+        params.get("liquid_mean")?,
+        params.get("liquid_std")?,
+        seeds,
+    );
+    let mut scratch = Vec::new();
+    gaussian_filter(
+        &mut liquid,
+        size.0,
+        size.1,
+        params.get("liquid_sigma")?,
+        &mut scratch,
+    );
+    liquid
+        .iter_mut()
+        .filter(|v| **v < threshold)
+        .for_each(|v| *v = 0.0);
+    if params.get("mode")? < 0.5 {
+        let mut relief = water_relief(&liquid, size);
+        relief.iter_mut().for_each(|v| *v *= amount as f32);
+        let colours = colour_per_plane(planes, WATER_RGB);
+        for (plane, colour) in planes.planes.iter_mut().zip(colours) {
+            plane
+                .par_iter_mut()
+                .zip(&relief)
+                .for_each(|(v, &m)| *v = (*v + m * colour).clamp(0.0, 1.0));
+        }
+    } else {
+        let mut mud: Vec<f32> = liquid
+            .iter()
+            .map(|&v| if v > threshold { 1.0 } else { 0.0 })
+            .collect();
+        gaussian_filter(&mut mud, size.0, size.1, amount, &mut scratch);
+        mud.iter_mut().filter(|v| **v < 0.8).for_each(|v| *v = 0.0);
+        let colours = colour_per_plane(planes, MUD_RGB);
+        for (plane, colour) in planes.planes.iter_mut().zip(colours) {
+            plane
+                .par_iter_mut()
+                .zip(&mud)
+                .for_each(|(v, &m)| *v = (*v * (1.0 - m) + m * colour).clamp(0.0, 1.0));
+        }
+    }
+    Ok(())
+}
+
+const SPATTER_PARAMS: &[ParamDef] = &[
+    ParamDef {
+        name: "liquid_mean",
+        description: "mean of the Gaussian liquid layer, on [0, 1] (0 to 1)",
+        min: 0.0,
+        max: 1.0,
+    },
+    ParamDef {
+        name: "liquid_std",
+        description: "standard deviation of the liquid layer before blurring (0 to 1)",
+        min: 0.0,
+        max: 1.0,
+    },
+    ParamDef {
+        name: "liquid_sigma",
+        description: "Gaussian blur of the liquid layer in pixels; larger = bigger, fewer drops (0 to 20)",
+        min: 0.0,
+        max: 20.0,
+    },
+    ParamDef {
+        name: "threshold",
+        description: "liquid level below which there is no liquid (0 to 1)",
+        min: 0.0,
+        max: 1.0,
+    },
+    ParamDef {
+        name: "amount",
+        description: "mode 0 (water): peak intensity added along the drops' relief (0 = unchanged);                       mode 1 (mud): Gaussian sigma of the mud mask in pixels (0 to 10)",
+        min: 0.0,
+        max: 10.0,
+    },
+    ParamDef {
+        name: "mode",
+        description: "0 = water drops (pale turquoise; luma on grey), 1 = mud (brown; luma on grey);                       values below 0.5 mean water (0 to 1)",
+        min: 0.0,
+        max: 1.0,
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
+// snow (REFERENCE.md §5.3)
+// ---------------------------------------------------------------------------------------------
+
+/// Snow's streak-angle draw.
+const KEY_SNOW: u64 = 3 << 40;
+
+/// The snow layer, `width × height` on [0, 1]: Gaussian flakes, zoomed up by `zoom`
+/// (`clipped_zoom`, possibly a pixel larger than the image), thresholded, clipped,
+/// motion-blurred into streaks at an angle uniform in [−135°, −45°] (roughly vertical),
+/// quantised to 8 bits with half-to-even rounding, then trimmed from the top left.
+fn snow_layer(
+    width: usize,
+    height: usize,
+    params: &Params,
+    seeds: &Seeds,
+) -> Result<Vec<f32>, PerturbError> {
+    let flakes = normal_field(
+        width,
+        height,
+        params.get("flake_mean")?,
+        params.get("flake_std")?,
+        seeds,
+    );
+    let angle = seeds
+        .global(stream_key(KEY_SNOW, 0, 0, 0))
+        .uniform_in(-135.0, -45.0);
+    streak_layer(&flakes, (width, height), angle, params)
+}
+
+/// The deterministic part of [`snow_layer`]: from the drawn flakes and streak angle to the
+/// quantised, trimmed layer.
+fn streak_layer(
+    flakes: &[f32],
+    (width, height): (usize, usize),
+    angle: f64,
+    params: &Params,
+) -> Result<Vec<f32>, PerturbError> {
+    let (mut zoomed, zw, zh) = clipped_zoom(flakes, width, height, params.get("flake_zoom")?);
+    if zw < width || zh < height {
+        return Err(PerturbError::TooSmall {
+            kind: "snow",
+            min: 1,
+            width,
+            height,
+        });
+    }
+    let threshold = params.get("flake_threshold")? as f32;
+    zoomed.par_iter_mut().for_each(|v| {
+        *v = if *v < threshold {
+            0.0
+        } else {
+            v.clamp(0.0, 1.0)
+        }
+    });
+    let mut streaks = vec![0.0f32; zw * zh];
+    let (radius, sigma) = (params.get("blur_radius")?, params.get("blur_sigma")?);
+    motion_blur_plane(&zoomed, &mut streaks, zw, zh, radius, sigma, angle);
+    let mut layer = vec![0.0f32; width * height];
+    layer
+        .par_chunks_mut(width)
+        .enumerate()
+        .for_each(|(r, row)| {
+            for (v, &s) in row.iter_mut().zip(&streaks[r * zw..r * zw + width]) {
+                *v = (s.clamp(0.0, 1.0) * 255.0).round_ties_even() / 255.0;
+            }
+        });
+    Ok(layer)
+}
+
+/// snow: the image brightened toward `max(x, 1.5·luma + 0.5)` by `1 − image_blend`, plus the
+/// snow layer and the layer turned by 180°.
+fn snow(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), PerturbError> {
+    let (width, height) = (planes.width, planes.height);
+    let n = width * height;
+    if n == 0 {
+        return Ok(());
+    }
+    let layer = snow_layer(width, height, params, seeds)?;
+    let blend = params.get("image_blend")? as f32;
+    // cv2 RGB2GRAY of the float32 image; grey input is its own luma.
+    let luma: Option<Vec<f32>> =
+        (planes.planes.len() == 3).then(|| (0..n).map(|i| planes.luma(i)).collect());
+    for plane in &mut planes.planes {
+        plane
+            .par_chunks_mut(width)
+            .enumerate()
+            .for_each(|(r, row)| {
+                for (c, v) in row.iter_mut().enumerate() {
+                    let i = r * width + c;
+                    let gray = luma.as_ref().map_or(*v, |l| l[i]);
+                    let x = blend * *v + (1.0 - blend) * v.max(gray * 1.5 + 0.5);
+                    *v = (x + layer[i] + layer[n - 1 - i]).clamp(0.0, 1.0);
+                }
+            });
+    }
+    Ok(())
+}
+
+const SNOW_PARAMS: &[ParamDef] = &[
+    ParamDef {
+        name: "flake_mean",
+        description: "mean of the Gaussian flake layer on [0, 1]; higher = more flakes (0 to 1)",
+        min: 0.0,
+        max: 1.0,
+    },
+    ParamDef {
+        name: "flake_std",
+        description: "standard deviation of the flake layer (0 to 1)",
+        min: 0.0,
+        max: 1.0,
+    },
+    ParamDef {
+        name: "flake_zoom",
+        description: "zoom factor of the flake layer (clipped_zoom); larger = bigger flakes (1 to 10)",
+        min: 1.0,
+        max: 10.0,
+    },
+    ParamDef {
+        name: "flake_threshold",
+        description: "flake-layer level below which there is no snow (0 to 1)",
+        min: 0.0,
+        max: 1.0,
+    },
+    ParamDef {
+        name: "blur_radius",
+        description: "motion-blur radius of the flakes: 2·radius + 1 taps along a ray (pixels, 0 to 50)",
+        min: 0.0,
+        max: 50.0,
+    },
+    ParamDef {
+        name: "blur_sigma",
+        description: "standard deviation of the motion blur's one-sided Gaussian (pixels, 0 to 50)",
+        min: 0.0,
+        max: 50.0,
+    },
+    ParamDef {
+        name: "image_blend",
+        description: "weight of the original image against its brightened version max(x, 1.5·luma + 0.5) (1 = not brightened; 0 to 1)",
+        min: 0.0,
+        max: 1.0,
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
 // The kinds
 // ---------------------------------------------------------------------------------------------
 
@@ -709,7 +1280,44 @@ KindDef {
         rows: &[&[1.0, 0.4], &[0.8, 0.6], &[0.7, 0.7], &[0.65, 0.7], &[0.6, 0.75]],
     }],
     apply: frost,
-}];
+},
+KindDef {
+    name: "spatter",
+    family: Family::ImageNetC,
+    summary: "liquid splashes from a blurred, thresholded Gaussian layer: water drops (pale turquoise along an embossed relief, severities 1-3) or mud (brown blobs, 4-5); luma colours on grey",
+    random: true,
+    params: SPATTER_PARAMS,
+    tables: &[SeverityTable {
+        source: "imagecorruptions",
+        rows: &[
+            &[0.65, 0.3, 4.0, 0.69, 0.6, 0.0],
+            &[0.65, 0.3, 3.0, 0.68, 0.6, 0.0],
+            &[0.65, 0.3, 2.0, 0.68, 0.5, 0.0],
+            &[0.65, 0.3, 1.0, 0.65, 1.5, 1.0],
+            &[0.67, 0.4, 1.0, 0.65, 1.5, 1.0],
+        ],
+    }],
+    apply: spatter,
+},
+KindDef {
+    name: "snow",
+    family: Family::ImageNetC,
+    summary: "snow: thresholded, zoomed Gaussian flakes motion-blurred into near-vertical streaks (and turned 180°), added to a brightened image",
+    random: true,
+    params: SNOW_PARAMS,
+    tables: &[SeverityTable {
+        source: "imagecorruptions",
+        rows: &[
+            &[0.1, 0.3, 3.0, 0.5, 10.0, 4.0, 0.8],
+            &[0.2, 0.3, 2.0, 0.5, 12.0, 4.0, 0.7],
+            &[0.55, 0.3, 4.0, 0.9, 12.0, 8.0, 0.7],
+            &[0.55, 0.3, 4.5, 0.85, 12.0, 8.0, 0.65],
+            &[0.55, 0.3, 2.5, 0.85, 12.0, 12.0, 0.55],
+        ],
+    }],
+    apply: snow,
+},
+];
 
 #[cfg(test)]
 mod tests {
@@ -807,39 +1415,122 @@ mod tests {
         }
     }
 
+    /// Minimum over runs of the time of `f`, in ms (robust to a loaded machine).
+    fn min_ms(mut f: impl FnMut(u64)) -> f64 {
+        (0..40)
+            .map(|s| {
+                let t = std::time::Instant::now();
+                f(s);
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+
     #[test]
     #[ignore]
     fn time_kinds() {
-        let image = rgb(224, 224);
-        let g = gray(224, 224);
-        let t = std::time::Instant::now();
-        for s in 0..50 {
-            plasma_fractal(256, 2.0, &Seeds::new(s));
+        println!(
+            "plasma {:.3} ms",
+            min_ms(|s| drop(plasma_fractal(256, 2.0, &Seeds::new(s))))
+        );
+        for (i, style) in FROST_STYLES.iter().enumerate() {
+            println!(
+                "frost texture {i} {:.3} ms",
+                min_ms(|s| drop(styled_frost_texture(224, 224, style, &Seeds::new(s))))
+            );
+            let bg = vec![0.0f32; 224 * 224];
+            println!(
+                "  crystals {:.3} ms",
+                min_ms(|s| drop(crystal_layer(224, 224, style, 1.0, &bg, &Seeds::new(s))))
+            );
         }
-        println!("plasma {:.3} ms", t.elapsed().as_secs_f64() * 1000.0 / 50.0);
-        let t = std::time::Instant::now();
-        for _ in 0..50 {
-            Planes::from_image(&image).to_image().unwrap();
-        }
-        println!("planes roundtrip {:.3} ms", t.elapsed().as_secs_f64() * 1000.0 / 50.0);
-        let t = std::time::Instant::now();
-        for s in 0..50 {
-            styled_frost_texture(224, 224, &WHITE_FEATHERS, &Seeds::new(s));
-        }
-        println!("white frost texture {:.3} ms", t.elapsed().as_secs_f64() * 1000.0 / 50.0);
         for name in KINDS.iter().map(|k| k.name) {
+            let def = kind(name).unwrap();
             for sev in [1u8, 5] {
-                for im in [&image, &g] {
-                    let t = std::time::Instant::now();
-                    let n = 50;
-                    for s in 0..n {
-                        perturb_at_severity(im, name, sev, s).unwrap();
+                for im in [rgb(224, 224), gray(224, 224)] {
+                    let planes = Planes::from_image(&im);
+                    let params = def.severity(sev, None).unwrap();
+                    let ms = min_ms(|s| {
+                        let mut p = planes.clone();
+                        (def.apply)(&mut p, &params, &Seeds::new(s)).unwrap();
+                    });
+                    println!("{name} {sev} {:?}: {ms:.3} ms", im.pixel_type());
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn dump_water_stages() {
+        for (w, h, sev) in [(224usize, 224usize, 1), (61, 47, 3), (224, 224, 3)] {
+            let bytes = std::fs::read(format!("/tmp/liquid_{w}x{h}_{sev}.bin")).unwrap();
+            let liquid: Vec<f32> = bytes
+                .chunks(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            let size = (w, h);
+            let lq: Vec<u8> = liquid
+                .iter()
+                .map(|&v| (v * 255.0).clamp(0.0, 255.0) as u8)
+                .collect();
+            let edges = canny(&lq, size, 50, 150);
+            let distance = chamfer_distance(&edges, size);
+            let relief = water_relief(&liquid, size);
+            let mut out = Vec::new();
+            out.extend(edges.iter().map(|&e| if e { 255u8 } else { 0 }));
+            std::fs::write(format!("/tmp/rs_edges_{w}x{h}_{sev}.bin"), out).unwrap();
+            let f = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+            std::fs::write(format!("/tmp/rs_dist_{w}x{h}_{sev}.bin"), f(&distance)).unwrap();
+            std::fs::write(format!("/tmp/rs_relief_{w}x{h}_{sev}.bin"), f(&relief)).unwrap();
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn dump_snow_layers() {
+        let def = kind("snow").unwrap();
+        for (w, h, sev) in [(224usize, 224usize, 1u8), (61, 47, 3), (224, 224, 5)] {
+            let bytes = std::fs::read(format!("/tmp/flakes_{w}x{h}_{sev}.bin")).unwrap();
+            let flakes: Vec<f32> = bytes
+                .chunks(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            let params = def.severity(sev, None).unwrap();
+            let layer = streak_layer(&flakes, (w, h), -100.0, &params).unwrap();
+            let f = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+            std::fs::write(format!("/tmp/rs_snow_{w}x{h}_{sev}.bin"), f(&layer)).unwrap();
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn print_stats() {
+        let g = gray(224, 224);
+        let c = {
+            let p = pattern(224, 224);
+            Image::rgb8(224, 224, p.iter().flat_map(|&v| [v, v, v]).collect()).unwrap()
+        };
+        for name in ["frost", "fog", "spatter"] {
+            for sev in 1..=5u8 {
+                for (label, im) in [("gray", &g), ("rgb", &c)] {
+                    let mut ps = 0.0;
+                    let mut mean = 0.0;
+                    for s in 0..40 {
+                        let out = perturb_at_severity(im, name, sev, s).unwrap();
+                        ps += psnr(im, &out) / 40.0;
+                        let p = Planes::from_image(&out);
+                        mean += p
+                            .planes
+                            .iter()
+                            .flatten()
+                            .map(|&v| f64::from(v))
+                            .sum::<f64>()
+                            / (p.pixels() * p.planes.len()) as f64
+                            * 255.0
+                            / 40.0;
                     }
-                    println!(
-                        "{name} {sev} {:?}: {:.3} ms",
-                        im.pixel_type(),
-                        t.elapsed().as_secs_f64() * 1000.0 / n as f64
-                    );
+                    println!("STAT {name} {sev} {label} psnr {ps:.2} mean {mean:.1}");
                 }
             }
         }

@@ -110,37 +110,62 @@ fn blend(view: &PlaneView, rows: (usize, usize), cols: (usize, usize), fr: f64, 
 
 /// The value of the plane at the fractional position `(row, col)` by bilinear
 /// interpolation, with scipy `map_coordinates(order=1, mode=…)` semantics for `boundary`.
-/// Non-finite coordinates give the fill value in [`Boundary::Constant`] and NaN otherwise
-/// (the core maps NaN to 0 when it converts back to pixels).
-#[inline]
+/// Non-finite coordinates never panic; they give NaN or the fill value (the core maps NaN
+/// to 0 when it converts back to pixels).
+#[inline(always)]
 pub fn sample_bilinear(view: &PlaneView, row: f64, col: f64, boundary: Boundary) -> f32 {
-    let (h, w) = (view.height, view.width);
     let (r0, fr) = split(row);
     let (c0, fc) = split(col);
-    // Fast path: all four neighbours inside (the common case for small displacements).
-    if r0 >= 0 && c0 >= 0 && (r0 as usize) + 1 < h && (c0 as usize) + 1 < w {
-        let (r0, c0) = (r0 as usize, c0 as usize);
-        return blend(view, (r0, r0 + 1), (c0, c0 + 1), fr, fc);
+    // Fast path, inlined: all four neighbours inside (most pixels of a warp).
+    if r0 >= 0 && c0 >= 0 && (r0 as usize) + 1 < view.height && (c0 as usize) + 1 < view.width {
+        let top = r0 as usize * view.width + c0 as usize;
+        let bottom = top + view.width;
+        if let (Some(&[a, b]), Some(&[c, d])) = (
+            view.data.get(top..top + 2),
+            view.data.get(bottom..bottom + 2),
+        ) {
+            let (wr0, wr1) = weights(fr);
+            let (wc0, wc1) = weights(fc);
+            let acc = f64::from(a) * wr0 * wc0
+                + f64::from(b) * wr0 * wc1
+                + f64::from(c) * wr1 * wc0
+                + f64::from(d) * wr1 * wc1;
+            return acc as f32;
+        }
     }
+    sample_at_border(view, (row, r0, fr), (col, c0, fc), boundary)
+}
+
+/// The slow path of [`sample_bilinear`]: a neighbour lies outside the plane, so the boundary
+/// mode decides. `row` and `col` are (coordinate, floor, fraction).
+#[inline(never)]
+fn sample_at_border(
+    view: &PlaneView,
+    row: (f64, i64, f64),
+    col: (f64, i64, f64),
+    boundary: Boundary,
+) -> f32 {
+    let (h, w) = (view.height, view.width);
+    let (r0, c0) = (row.1, col.1);
     let (r1, c1) = (r0.saturating_add(1), c0.saturating_add(1));
     match boundary {
         Boundary::Reflect => blend(
             view,
             (reflect_index(r0, h), reflect_index(r1, h)),
             (reflect_index(c0, w), reflect_index(c1, w)),
-            fr,
-            fc,
+            row.2,
+            col.2,
         ),
         Boundary::Nearest => blend(
             view,
             (clamp_index(r0, h), clamp_index(r1, h)),
             (clamp_index(c0, w), clamp_index(c1, w)),
-            fr,
-            fc,
+            row.2,
+            col.2,
         ),
         Boundary::Constant(fill) => {
             let inside =
-                (0.0..=(h - 1) as f64).contains(&row) && (0.0..=(w - 1) as f64).contains(&col);
+                (0.0..=(h - 1) as f64).contains(&row.0) && (0.0..=(w - 1) as f64).contains(&col.0);
             if !inside {
                 return fill;
             }
@@ -149,8 +174,8 @@ pub fn sample_bilinear(view: &PlaneView, row: f64, col: f64, boundary: Boundary)
                 view,
                 (clamp_index(r0, h), clamp_index(r1, h)),
                 (clamp_index(c0, w), clamp_index(c1, w)),
-                fr,
-                fc,
+                row.2,
+                col.2,
             )
         }
     }
@@ -257,15 +282,17 @@ pub fn center(width: usize, height: usize) -> (f64, f64) {
 pub fn warp_affine(src: &PlaneView, dst: &mut [f32], inverse: &Affine, fill: f32) {
     let m = inverse.m;
     let boundary = Boundary::Constant(fill);
-    dst.par_chunks_mut(src.width).enumerate().for_each(|(r, out)| {
-        // Walk the row incrementally: one step right adds (m[1], m[4]).
-        let (mut sr, mut sc) = inverse.apply(r as f64, 0.0);
-        for v in out.iter_mut() {
-            *v = sample_bilinear(src, sr, sc, boundary);
-            sr += m[1];
-            sc += m[4];
-        }
-    });
+    dst.par_chunks_mut(src.width)
+        .enumerate()
+        .for_each(|(r, out)| {
+            // Walk the row incrementally: one step right adds (m[1], m[4]).
+            let (mut sr, mut sc) = inverse.apply(r as f64, 0.0);
+            for v in out.iter_mut() {
+                *v = sample_bilinear(src, sr, sc, boundary);
+                sr += m[1];
+                sc += m[4];
+            }
+        });
 }
 
 #[cfg(test)]

@@ -198,43 +198,64 @@ fn clip8(ss: i64) -> u8 {
     (ss >> PRECISION_BITS).clamp(0, 255) as u8
 }
 
-/// A sample type Pillow resamples, with its weight representation and accumulation.
+/// A sample type Pillow resamples, with its weight and accumulator representation.
 trait Sample: Copy + Default + Send + Sync {
     /// Weight type (22-bit fixed point for 8-bit, f64 for float).
     type Weight: Copy + Send + Sync;
+    /// Accumulator type (`int` for 8-bit, `double` for float, as in Pillow).
+    type Acc: Copy + Send + Sync;
     /// The axis weights in this type's representation.
     fn weights(c: &Coeffs) -> Vec<Self::Weight>;
-    /// The weighted sum of `samples`, rounded and clamped as Pillow stores it.
-    fn convolve(samples: impl Iterator<Item = Self>, weights: &[Self::Weight]) -> Self;
+    /// The accumulator's start value (Pillow adds half of the last bit for rounding).
+    fn start() -> Self::Acc;
+    /// `acc + v · w`.
+    fn mac(acc: Self::Acc, v: Self, w: Self::Weight) -> Self::Acc;
+    /// The accumulator rounded and clamped as Pillow stores it.
+    fn finish(acc: Self::Acc) -> Self;
 }
 
 impl Sample for u8 {
-    type Weight = i64;
-    fn weights(c: &Coeffs) -> Vec<i64> {
+    type Weight = i32;
+    type Acc = i32;
+    fn weights(c: &Coeffs) -> Vec<i32> {
+        // Box and triangle weights are in [0, 1]: fixed-point values ≤ 2^22, and a sum of at
+        // most 255 · (2^22 + ksize) + 2^21 < 2^31, as in Pillow's `int` accumulator.
         c.fixed()
+            .into_iter()
+            .map(|k| k.clamp(0, 1 << PRECISION_BITS) as i32)
+            .collect()
     }
     #[inline]
-    fn convolve(samples: impl Iterator<Item = u8>, weights: &[i64]) -> u8 {
-        let mut ss: i64 = 1 << (PRECISION_BITS - 1);
-        for (v, &w) in samples.zip(weights) {
-            ss += i64::from(v) * w;
-        }
-        clip8(ss)
+    fn start() -> i32 {
+        1 << (PRECISION_BITS - 1)
+    }
+    #[inline]
+    fn mac(acc: i32, v: u8, w: i32) -> i32 {
+        acc + i32::from(v) * w
+    }
+    #[inline]
+    fn finish(acc: i32) -> u8 {
+        clip8(i64::from(acc))
     }
 }
 
 impl Sample for f32 {
     type Weight = f64;
+    type Acc = f64;
     fn weights(c: &Coeffs) -> Vec<f64> {
         c.weights.clone()
     }
     #[inline]
-    fn convolve(samples: impl Iterator<Item = f32>, weights: &[f64]) -> f32 {
-        let mut ss = 0.0f64;
-        for (v, &w) in samples.zip(weights) {
-            ss += f64::from(v) * w;
-        }
-        ss as f32
+    fn start() -> f64 {
+        0.0
+    }
+    #[inline]
+    fn mac(acc: f64, v: f32, w: f64) -> f64 {
+        acc + f64::from(v) * w
+    }
+    #[inline]
+    fn finish(acc: f64) -> f32 {
+        acc as f32
     }
 }
 
@@ -246,16 +267,21 @@ fn horizontal<S: Sample>(src: &[S], width: usize, first: usize, end: usize, c: &
     let mut out = vec![S::default(); (end - first) * out_w];
     fill_rows(&mut out, out_w, |y, row| {
         let line = &src[(first + y) * width..(first + y + 1) * width];
-        for (xx, (out, &(xmin, count))) in row.iter_mut().zip(&c.bounds).enumerate() {
-            let weights = &k[xx * c.ksize..xx * c.ksize + count];
-            *out = S::convolve(line[xmin..xmin + count].iter().copied(), weights);
+        for ((out, &(xmin, count)), weights) in row.iter_mut().zip(&c.bounds).zip(k.chunks(c.ksize))
+        {
+            let mut acc = S::start();
+            for (&v, &w) in line[xmin..xmin + count].iter().zip(weights) {
+                acc = S::mac(acc, v, w);
+            }
+            *out = S::finish(acc);
         }
     });
     out
 }
 
 /// Vertical pass (Pillow `ImagingResampleVertical_*`) of a `width`-wide plane whose row 0 is
-/// input row `first`; the output has `c.bounds.len()` rows.
+/// input row `first`; the output has `c.bounds.len()` rows. Whole rows are accumulated tap by
+/// tap (same per-pixel order of operations as Pillow, but contiguous and vectorisable).
 fn vertical<S: Sample>(src: &[S], width: usize, first: usize, c: &Coeffs) -> Vec<S> {
     let k = S::weights(c);
     let mut out = vec![S::default(); width * c.bounds.len()];
@@ -263,8 +289,15 @@ fn vertical<S: Sample>(src: &[S], width: usize, first: usize, c: &Coeffs) -> Vec
         let (ymin, count) = c.bounds[yy];
         let weights = &k[yy * c.ksize..yy * c.ksize + count];
         let top = ymin - first;
-        for (x, out) in row.iter_mut().enumerate() {
-            *out = S::convolve((0..count).map(|i| src[(top + i) * width + x]), weights);
+        let mut acc = vec![S::start(); width];
+        for (i, &w) in weights.iter().enumerate() {
+            let line = &src[(top + i) * width..(top + i + 1) * width];
+            for (a, &v) in acc.iter_mut().zip(line) {
+                *a = S::mac(*a, v, w);
+            }
+        }
+        for (out, &a) in row.iter_mut().zip(&acc) {
+            *out = S::finish(a);
         }
     });
     out
@@ -393,10 +426,8 @@ pub fn resize_plane(
 /// 8-bit levels of a normalised plane: `round(v · 255)`, clamped (values of an 8-bit source
 /// are exact levels up to f32 rounding, so rounding recovers them).
 pub fn to_levels(plane: &[f32]) -> Vec<u8> {
-    plane
-        .iter()
-        .map(|&v| (f64::from(v) * 255.0 + 0.5).clamp(0.0, 255.0) as u8)
-        .collect()
+    // `as u8` saturates (negative and NaN → 0, above → 255); `+ 0.5` then truncation rounds.
+    plane.iter().map(|&v| (v * 255.0 + 0.5) as u8).collect()
 }
 
 /// Normalised plane of 8-bit levels (`level / 255`).
