@@ -384,78 +384,68 @@ mod jpeg {
     }
 
     /// libjpeg's `DESCALE`: shift right by `n` with rounding (arithmetic shift).
-    #[inline]
+    #[inline(always)]
     fn descale(x: i64, n: u32) -> i64 {
         (x + (1 << (n - 1))) >> n
     }
 
-    /// One 1-D pass of `jpeg_fdct_islow` over 8 values at `data[i · stride]`; `pass1` selects
-    /// the row pass (scaled up by `PASS1_BITS`) or the column pass (scaled back down).
-    #[inline]
-    fn fdct_1d(data: &mut [i64; 64], start: usize, stride: usize, pass1: bool) {
-        let d = |k: usize| data[start + k * stride];
-        let (t0, t7) = (d(0) + d(7), d(0) - d(7));
-        let (t1, t6) = (d(1) + d(6), d(1) - d(6));
-        let (t2, t5) = (d(2) + d(5), d(2) - d(5));
-        let (t3, t4) = (d(3) + d(4), d(3) - d(4));
+    /// The shared odd part of `jpeg_fdct_islow` / `jpeg_idct_islow`: from `(t4, t5, t6, t7)`
+    /// (forward: differences `d3−d4, d2−d5, d1−d6, d0−d7`; inverse: inputs 7, 5, 3, 1) the
+    /// four rotated outputs `(o7, o5, o3, o1)` before descaling.
+    #[inline(always)]
+    fn odd_part(t4: i64, t5: i64, t6: i64, t7: i64) -> [i64; 4] {
+        let (z1, z2, z3, z4) = (t4 + t7, t5 + t6, t4 + t6, t5 + t7);
+        let z5 = (z3 + z4) * C1175;
+        let (t4, t5, t6, t7) = (t4 * C0298, t5 * C2053, t6 * C3072, t7 * C1501);
+        let (z1, z2) = (-z1 * C0899, -z2 * C2562);
+        let (z3, z4) = (-z3 * C1961 + z5, -z4 * C0390 + z5);
+        [t4 + z1 + z3, t5 + z2 + z4, t6 + z2 + z3, t7 + z1 + z4]
+    }
+
+    /// One 1-D `jpeg_fdct_islow` pass over 8 values: the row pass (`pass1`, scaled up by
+    /// `PASS1_BITS`) or the column pass (scaled back down).
+    #[inline(always)]
+    fn fdct8(d: [i64; 8], pass1: bool) -> [i64; 8] {
+        let (t0, t7) = (d[0] + d[7], d[0] - d[7]);
+        let (t1, t6) = (d[1] + d[6], d[1] - d[6]);
+        let (t2, t5) = (d[2] + d[5], d[2] - d[5]);
+        let (t3, t4) = (d[3] + d[4], d[3] - d[4]);
         let (t10, t13, t11, t12) = (t0 + t3, t0 - t3, t1 + t2, t1 - t2);
         let s = if pass1 {
             CONST_BITS - PASS1_BITS
         } else {
             CONST_BITS + PASS1_BITS
         };
-        let mut out = [0i64; 8];
-        if pass1 {
-            out[0] = (t10 + t11) << PASS1_BITS;
-            out[4] = (t10 - t11) << PASS1_BITS;
+        let (o0, o4) = if pass1 {
+            ((t10 + t11) << PASS1_BITS, (t10 - t11) << PASS1_BITS)
         } else {
-            out[0] = descale(t10 + t11, PASS1_BITS);
-            out[4] = descale(t10 - t11, PASS1_BITS);
-        }
+            (
+                descale(t10 + t11, PASS1_BITS),
+                descale(t10 - t11, PASS1_BITS),
+            )
+        };
         let z1 = (t12 + t13) * C0541;
-        out[2] = descale(z1 + t13 * C0765, s);
-        out[6] = descale(z1 - t12 * C1847, s);
-        let (z1, z2, z3, z4) = (t4 + t7, t5 + t6, t4 + t6, t5 + t7);
-        let z5 = (z3 + z4) * C1175;
-        let (t4, t5, t6, t7) = (t4 * C0298, t5 * C2053, t6 * C3072, t7 * C1501);
-        let (z1, z2) = (-z1 * C0899, -z2 * C2562);
-        let (z3, z4) = (-z3 * C1961 + z5, -z4 * C0390 + z5);
-        out[7] = descale(t4 + z1 + z3, s);
-        out[5] = descale(t5 + z2 + z4, s);
-        out[3] = descale(t6 + z2 + z3, s);
-        out[1] = descale(t7 + z1 + z4, s);
-        for (k, v) in out.into_iter().enumerate() {
-            data[start + k * stride] = v;
-        }
+        let (o2, o6) = (descale(z1 + t13 * C0765, s), descale(z1 - t12 * C1847, s));
+        let [o7, o5, o3, o1] = odd_part(t4, t5, t6, t7).map(|v| descale(v, s));
+        [o0, o1, o2, o3, o4, o5, o6, o7]
     }
 
-    /// One 1-D pass of `jpeg_idct_islow` over 8 values at `data[i · stride]`, descaled by `s`
-    /// (11 in the column pass, 18 in the row pass). An all-zero AC part takes libjpeg's
-    /// shortcut, which gives the same values.
-    #[inline]
-    fn idct_1d(data: &mut [i64; 64], start: usize, stride: usize, s: u32) {
-        let d = |k: usize| data[start + k * stride];
-        if (1..8).all(|k| d(k) == 0) {
-            let dc = descale(d(0) << CONST_BITS, s);
-            for k in 0..8 {
-                data[start + k * stride] = dc;
-            }
-            return;
+    /// One 1-D `jpeg_idct_islow` pass over 8 dequantised values, descaled by `s` (11 in the
+    /// column pass, 18 in the row pass). An all-zero AC part takes libjpeg's shortcut, which
+    /// gives the same values.
+    #[inline(always)]
+    fn idct8(d: [i64; 8], s: u32) -> [i64; 8] {
+        if d[1] | d[2] | d[3] | d[4] | d[5] | d[6] | d[7] == 0 {
+            return [descale(d[0] << CONST_BITS, s); 8];
         }
-        let z1 = (d(2) + d(6)) * C0541;
-        let t2 = z1 - d(6) * C1847;
-        let t3 = z1 + d(2) * C0765;
-        let t0 = (d(0) + d(4)) << CONST_BITS;
-        let t1 = (d(0) - d(4)) << CONST_BITS;
+        let z1 = (d[2] + d[6]) * C0541;
+        let t2 = z1 - d[6] * C1847;
+        let t3 = z1 + d[2] * C0765;
+        let t0 = (d[0] + d[4]) << CONST_BITS;
+        let t1 = (d[0] - d[4]) << CONST_BITS;
         let (t10, t13, t11, t12) = (t0 + t3, t0 - t3, t1 + t2, t1 - t2);
-        let (o0, o1, o2, o3) = (d(7), d(5), d(3), d(1));
-        let (z1, z2, z3, z4) = (o0 + o3, o1 + o2, o0 + o2, o1 + o3);
-        let z5 = (z3 + z4) * C1175;
-        let (o0, o1, o2, o3) = (o0 * C0298, o1 * C2053, o2 * C3072, o3 * C1501);
-        let (z1, z2) = (-z1 * C0899, -z2 * C2562);
-        let (z3, z4) = (-z3 * C1961 + z5, -z4 * C0390 + z5);
-        let (o0, o1, o2, o3) = (o0 + z1 + z3, o1 + z2 + z4, o2 + z2 + z3, o3 + z1 + z4);
-        let out = [
+        let [o0, o1, o2, o3] = odd_part(d[7], d[5], d[3], d[1]);
+        [
             t10 + o3,
             t11 + o2,
             t12 + o1,
@@ -464,43 +454,75 @@ mod jpeg {
             t12 - o1,
             t11 - o2,
             t10 - o3,
-        ];
-        for (k, v) in out.into_iter().enumerate() {
-            data[start + k * stride] = descale(v, s);
+        ]
+        .map(|v| descale(v, s))
+    }
+
+    /// Column `c` of an 8×8 block (rows of 8).
+    #[inline(always)]
+    fn column(block: &[[i64; 8]; 8], c: usize) -> [i64; 8] {
+        block.map(|row| row[c])
+    }
+
+    /// Writes `values` into column `c`.
+    #[inline(always)]
+    fn set_column(block: &mut [[i64; 8]; 8], c: usize, values: [i64; 8]) {
+        for (row, v) in block.iter_mut().zip(values) {
+            row[c] = v;
         }
     }
 
     /// Compresses and decompresses one 8×8 block of samples in place: level shift, forward
-    /// DCT, quantisation `(|C| + D/2) / D` with `D = Q << 3` (libjpeg-turbo's reciprocal
-    /// division gives the same), dequantisation, inverse DCT, `clamp(out + 128, 0, 255)`.
-    fn round_trip_block(block: &mut [i64; 64], table: &Quantizer) {
-        for v in block.iter_mut() {
-            *v -= 128;
+    /// DCT, quantisation `(|C| + D/2) / D` with `D = Q << 3`, dequantisation, inverse DCT,
+    /// `clamp(out + 128, 0, 255)`.
+    fn round_trip_block(block: &mut [[i64; 8]; 8], table: &Quantizer) {
+        for row in block.iter_mut() {
+            *row = fdct8(row.map(|v| v - 128), true);
         }
-        for row in 0..8 {
-            fdct_1d(block, row * 8, 1, true);
+        for c in 0..8 {
+            let out = fdct8(column(block, c), false);
+            set_column(block, c, out);
         }
-        for col in 0..8 {
-            fdct_1d(block, col, 8, false);
+        for (row, steps) in block.iter_mut().zip(table.steps.chunks_exact(8)) {
+            for (c, q) in row.iter_mut().zip(steps) {
+                let n = q.quantize(c.unsigned_abs());
+                *c = if *c < 0 { -n * q.step } else { n * q.step };
+            }
         }
-        for (c, q) in block.iter_mut().zip(&table.steps) {
-            let n = q.quantize(c.unsigned_abs());
-            *c = if *c < 0 { -n * q.step } else { n * q.step };
+        for c in 0..8 {
+            let out = idct8(column(block, c), CONST_BITS - PASS1_BITS);
+            set_column(block, c, out);
         }
-        for col in 0..8 {
-            idct_1d(block, col, 8, CONST_BITS - PASS1_BITS);
-        }
-        for row in 0..8 {
-            idct_1d(block, row * 8, 1, CONST_BITS + PASS1_BITS + 3);
-        }
-        for v in block.iter_mut() {
-            *v = (*v + 128).clamp(0, 255);
+        for row in block.iter_mut() {
+            *row = idct8(*row, CONST_BITS + PASS1_BITS + 3).map(|v| (v + 128).clamp(0, 255));
         }
     }
 
-    /// JPEG round trip of one component of `width × height` samples with quantisation
-    /// `table`. The plane is padded to whole blocks by repeating the last column and the last
-    /// row (libjpeg's edge expansion); the padding is cropped away again.
+    /// Loads the block at block column `bx` of the 8-row band starting at `rows[0]`, repeating
+    /// the last column (and, through `rows`, the last row) past the edge.
+    #[inline]
+    fn load_block(rows: &[&[u8]; 8], bx: usize, block: &mut [[i64; 8]; 8]) {
+        for (dst, src) in block.iter_mut().zip(rows) {
+            let x0 = bx * 8;
+            match src.get(x0..x0 + 8) {
+                Some(s) => {
+                    for (d, &v) in dst.iter_mut().zip(s) {
+                        *d = i64::from(v);
+                    }
+                }
+                None => {
+                    let last = src.len().saturating_sub(1);
+                    for (x, d) in dst.iter_mut().enumerate() {
+                        *d = i64::from(src.get((x0 + x).min(last)).copied().unwrap_or(0));
+                    }
+                }
+            }
+        }
+    }
+
+    /// JPEG round trip of one component of `width × height` samples with quantiser `table`.
+    /// The plane is padded to whole blocks by repeating the last column and the last row
+    /// (libjpeg's edge expansion); the padding is cropped away again.
     pub(super) fn round_trip_plane(
         samples: &[u8],
         width: usize,
@@ -511,21 +533,28 @@ mod jpeg {
         if width == 0 || height == 0 || samples.len() != width * height {
             return out;
         }
-        let blocks_x = width.div_ceil(8);
-        let code_band = |band: usize, rows: &mut [u8]| {
-            let mut block = [0i64; 64];
-            for bx in 0..blocks_x {
-                for y in 0..8 {
-                    let sy = (band * 8 + y).min(height - 1);
-                    for x in 0..8 {
-                        let sx = (bx * 8 + x).min(width - 1);
-                        block[y * 8 + x] = i64::from(samples[sy * width + sx]);
-                    }
-                }
+        let code_band = |band: usize, out_rows: &mut [u8]| {
+            let row = |y: usize| {
+                let y = (band * 8 + y).min(height - 1);
+                &samples[y * width..(y + 1) * width]
+            };
+            let rows = [
+                row(0),
+                row(1),
+                row(2),
+                row(3),
+                row(4),
+                row(5),
+                row(6),
+                row(7),
+            ];
+            let mut block = [[0i64; 8]; 8];
+            for bx in 0..width.div_ceil(8) {
+                load_block(&rows, bx, &mut block);
                 round_trip_block(&mut block, table);
-                for (y, row) in rows.chunks_mut(width).enumerate() {
-                    for (x, v) in row.iter_mut().skip(bx * 8).take(8).enumerate() {
-                        *v = block[y * 8 + x] as u8;
+                for (dst, src) in out_rows.chunks_mut(width).zip(&block) {
+                    for (d, &v) in dst.iter_mut().skip(bx * 8).zip(src) {
+                        *d = v as u8;
                     }
                 }
             }
@@ -542,34 +571,30 @@ mod jpeg {
         out
     }
 
-    /// RGB → YCbCr, libjpeg `rgb_ycc_convert` (16-bit fixed point; Cb/Cr rounded with
-    /// 0.5 − ε so they never exceed 255).
-    fn rgb_to_ycc(r: u8, g: u8, b: u8) -> (u8, u8, u8) {
-        let (r, g, b) = (i64::from(r), i64::from(g), i64::from(b));
-        const HALF: i64 = 1 << 15;
-        const OFFSET: i64 = 128 << 16;
+    /// RGB → YCbCr, libjpeg `rgb_ycc_convert` (16-bit fixed point, `FIX(0.29900)` = 19595
+    /// etc.; Cb/Cr rounded with 0.5 − ε so they never exceed 255).
+    #[inline]
+    fn rgb_to_ycc(r: u8, g: u8, b: u8) -> [u8; 3] {
+        const HALF: i32 = 1 << 15;
+        const OFFSET: i32 = 128 << 16;
+        let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
         let y = (19595 * r + 38470 * g + 7471 * b + HALF) >> 16;
         let cb = (-11059 * r - 21709 * g + 32768 * b + OFFSET + HALF - 1) >> 16;
         let cr = (32768 * r - 27439 * g - 5329 * b + OFFSET + HALF - 1) >> 16;
-        (
-            y.clamp(0, 255) as u8,
-            cb.clamp(0, 255) as u8,
-            cr.clamp(0, 255) as u8,
-        )
+        [y, cb, cr].map(|v| v.clamp(0, 255) as u8)
     }
 
-    /// YCbCr → RGB, libjpeg `ycc_rgb_convert` with its lookup-table arithmetic.
+    /// YCbCr → RGB, libjpeg `ycc_rgb_convert` with its lookup-table arithmetic
+    /// (`FIX(1.40200)` = 91881, `FIX(1.77200)` = 116130, `FIX(0.71414)` = 46802,
+    /// `FIX(0.34414)` = 22554).
+    #[inline]
     fn ycc_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
-        const HALF: i64 = 1 << 15;
-        let (y, cb, cr) = (i64::from(y), i64::from(cb) - 128, i64::from(cr) - 128);
+        const HALF: i32 = 1 << 15;
+        let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
         let r = y + ((91881 * cr + HALF) >> 16);
         let g = y + ((-22554 * cb + HALF - 46802 * cr) >> 16);
         let b = y + ((116130 * cb + HALF) >> 16);
-        [
-            r.clamp(0, 255) as u8,
-            g.clamp(0, 255) as u8,
-            b.clamp(0, 255) as u8,
-        ]
+        [r, g, b].map(|v| v.clamp(0, 255) as u8)
     }
 
     /// `h2v2_downsample` of a full-resolution chroma plane: rows are padded to an even count
@@ -577,15 +602,26 @@ mod jpeg {
     /// each 2×2 block is averaged with the alternating bias 1, 2, 1, 2, … of libjpeg.
     /// Returns `ceil(height / 2)` rows of `out_width` samples.
     fn downsample_h2v2(plane: &[u8], width: usize, height: usize, out_width: usize) -> Vec<u8> {
-        let out_height = height.div_ceil(2);
-        let mut out = vec![0u8; out_width * out_height];
-        let at =
-            |y: usize, x: usize| u32::from(plane[y.min(height - 1) * width + x.min(width - 1)]);
+        let mut out = vec![0u8; out_width * height.div_ceil(2)];
+        let mut padded = [vec![0u8; 2 * out_width], vec![0u8; 2 * out_width]];
         for (oy, row) in out.chunks_mut(out_width).enumerate() {
-            for (ox, v) in row.iter_mut().enumerate() {
-                let bias = if ox % 2 == 0 { 1 } else { 2 };
-                let (y, x) = (2 * oy, 2 * ox);
-                let sum = at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1) + bias;
+            for (k, line) in padded.iter_mut().enumerate() {
+                let y = (2 * oy + k).min(height - 1);
+                let src = &plane[y * width..(y + 1) * width];
+                let last = src[width - 1];
+                line[..width].copy_from_slice(src);
+                line[width..].fill(last);
+            }
+            let [top, bottom] = &padded;
+            for (ox, ((v, t), b)) in row
+                .iter_mut()
+                .zip(top.chunks_exact(2))
+                .zip(bottom.chunks_exact(2))
+                .enumerate()
+            {
+                let bias = 1 + (ox as u32 & 1);
+                let sum =
+                    u32::from(t[0]) + u32::from(t[1]) + u32::from(b[0]) + u32::from(b[1]) + bias;
                 *v = (sum >> 2) as u8;
             }
         }
@@ -599,33 +635,33 @@ mod jpeg {
     /// (libjpeg-turbo then uses `h2v2_upsample`).
     fn upsample_h2v2(plane: &[u8], stride: usize, width: usize, height: usize) -> Vec<u8> {
         let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
-        let at = |y: usize, x: usize| i32::from(plane[y * stride + x]);
+        let line = |y: usize| &plane[y * stride..y * stride + cw];
         let mut out = vec![0u8; width * height];
         let mut colsum = vec![0i32; cw];
         for (oy, row) in out.chunks_mut(width).enumerate() {
-            let near = oy / 2;
+            let near = line(oy / 2);
             if cw <= 2 {
-                for (ox, v) in row.iter_mut().enumerate() {
-                    *v = at(near, ox / 2) as u8;
+                for (pair, &v) in row.chunks_mut(2).zip(near) {
+                    pair.fill(v);
                 }
                 continue;
             }
-            let far = if oy % 2 == 0 {
-                near.saturating_sub(1)
+            let far = line(if oy % 2 == 0 {
+                (oy / 2).saturating_sub(1)
             } else {
-                (near + 1).min(ch - 1)
-            };
-            for (x, s) in colsum.iter_mut().enumerate() {
-                *s = 3 * at(near, x) + at(far, x);
+                (oy / 2 + 1).min(ch - 1)
+            });
+            for ((s, &n), &f) in colsum.iter_mut().zip(near).zip(far) {
+                *s = 3 * i32::from(n) + i32::from(f);
             }
-            for (ox, v) in row.iter_mut().enumerate() {
-                let j = ox / 2;
-                let this = colsum[j];
-                *v = if ox % 2 == 0 {
-                    ((3 * this + colsum[j.saturating_sub(1)] + 8) >> 4) as u8
-                } else {
-                    ((3 * this + colsum[(j + 1).min(cw - 1)] + 7) >> 4) as u8
-                };
+            for (j, pair) in row.chunks_mut(2).enumerate() {
+                let this = 3 * colsum[j];
+                let before = colsum[j.saturating_sub(1)];
+                let after = colsum[(j + 1).min(cw - 1)];
+                pair[0] = ((this + before + 8) >> 4) as u8;
+                if let Some(v) = pair.get_mut(1) {
+                    *v = ((this + after + 7) >> 4) as u8;
+                }
             }
         }
         out
@@ -644,8 +680,8 @@ mod jpeg {
         if rgb.iter().any(|p| p.len() != n) || n == 0 {
             return ycc;
         }
-        for i in 0..n {
-            let (y, cb, cr) = rgb_to_ycc(rgb[0][i], rgb[1][i], rgb[2][i]);
+        for (i, ((&r, &g), &b)) in rgb[0].iter().zip(rgb[1]).zip(rgb[2]).enumerate() {
+            let [y, cb, cr] = rgb_to_ycc(r, g, b);
             (ycc[0][i], ycc[1][i], ycc[2][i]) = (y, cb, cr);
         }
         let luma = round_trip_plane(
@@ -665,8 +701,8 @@ mod jpeg {
         };
         let (cb, cr) = (chroma(&ycc[1]), chroma(&ycc[2]));
         let mut out = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
-        for i in 0..n {
-            let [r, g, b] = ycc_to_rgb(luma[i], cb[i], cr[i]);
+        for (i, ((&y, &cb), &cr)) in luma.iter().zip(&cb).zip(&cr).enumerate() {
+            let [r, g, b] = ycc_to_rgb(y, cb, cr);
             (out[0][i], out[1][i], out[2][i]) = (r, g, b);
         }
         out
@@ -1398,5 +1434,29 @@ mod tests {
             perturb_at_severity(&gray_rgb, "elastic_transform", 5, 9).unwrap(),
         );
         assert!((0..a.len()).all(|i| (0..3).all(|c| b.sample(3 * i + c) == a.sample(i))));
+    }
+}
+
+#[cfg(test)]
+mod scratch_one {
+    use super::*;
+    use crate::image::Image;
+    #[test]
+    #[ignore]
+    fn scratch_one() {
+        let kind = std::env::var("KIND").unwrap();
+        let rgb_mode = std::env::var("RGB").is_ok();
+        let img = if rgb_mode {
+            Image::rgb8(224, 224, (0..224 * 224 * 3).map(|i| ((i * 7919) % 251) as u8).collect()).unwrap()
+        } else {
+            Image::gray8(224, 224, (0..224 * 224).map(|i| ((i * 7919) % 251) as u8).collect()).unwrap()
+        };
+        let planes = Planes::from_image(&img);
+        let def = KINDS.iter().find(|k| k.name == kind).unwrap();
+        let params = def.severity(3, None).unwrap();
+        for s in 0..100 {
+            let mut p = planes.clone();
+            (def.apply)(&mut p, &params, &Seeds::new(s)).unwrap();
+        }
     }
 }

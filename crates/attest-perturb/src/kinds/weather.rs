@@ -897,36 +897,29 @@ fn chamfer_distance(sources: &[bool], (width, height): (usize, usize)) -> Vec<f3
     const HV: f32 = 1.0;
     const DIAG: f32 = 1.4;
     const LONG: f32 = 2.1969;
-    // The mask half above and to the left (row offset, column offset, step); the backward
-    // pass uses it mirrored.
-    const HALF_MASK: [(isize, isize, f32); 8] = [
-        (-2, -1, LONG),
-        (-2, 1, LONG),
-        (-1, -2, LONG),
-        (-1, -1, DIAG),
-        (-1, 0, HV),
-        (-1, 1, DIAG),
-        (-1, 2, LONG),
-        (0, -1, HV),
-    ];
     let step = width + 2 * BORDER;
     let mut t = vec![FAR; step * (height + 2 * BORDER)];
-    let best = |t: &[f32], at: usize, sign: isize| -> f32 {
-        HALF_MASK
-            .iter()
-            .map(|&(dy, dx, d)| {
-                let j = at as isize + sign * (dy * step as isize + dx);
-                t.get(j as usize).map_or(FAR, |&v| v + d)
-            })
-            .fold(FAR, f32::min)
-    };
+    // The mask half above and to the left, as index offsets and steps; the backward pass
+    // mirrors it. The 2-sample frame of FAR around the image keeps every offset in range.
+    let half_mask: [(usize, f32); 8] = [
+        (2 * step + 1, LONG),
+        (2 * step - 1, LONG),
+        (step + 2, LONG),
+        (step + 1, DIAG),
+        (step, HV),
+        (step - 1, DIAG),
+        (step - 2, LONG),
+        (1, HV),
+    ];
     for y in 0..height {
         for x in 0..width {
             let at = (y + BORDER) * step + x + BORDER;
             t[at] = if sources[y * width + x] {
                 0.0
             } else {
-                best(&t, at, 1)
+                half_mask
+                    .iter()
+                    .fold(FAR, |best, &(o, d)| best.min(t[at - o] + d))
             };
         }
     }
@@ -935,7 +928,9 @@ fn chamfer_distance(sources: &[bool], (width, height): (usize, usize)) -> Vec<f3
         for x in (0..width).rev() {
             let at = (y + BORDER) * step + x + BORDER;
             if t[at] > HV {
-                t[at] = t[at].min(best(&t, at, -1));
+                t[at] = half_mask
+                    .iter()
+                    .fold(t[at], |best, &(o, d)| best.min(t[at + o] + d));
             }
             out[y * width + x] = t[at];
         }
@@ -1444,6 +1439,37 @@ mod tests {
                 min_ms(|s| drop(crystal_layer(224, 224, style, 1.0, &bg, &Seeds::new(s))))
             );
         }
+        let size = (224usize, 224usize);
+        let seeds = Seeds::new(1);
+        let mut liquid = normal_field(224, 224, 0.65, 0.3, &seeds);
+        println!(
+            "  normal field {:.3} ms",
+            min_ms(|s| drop(normal_field(224, 224, 0.65, 0.3, &Seeds::new(s))))
+        );
+        let mut scratch = Vec::new();
+        println!(
+            "  gaussian4 {:.3} ms",
+            min_ms(|_| gaussian_filter(&mut liquid.clone(), 224, 224, 4.0, &mut scratch))
+        );
+        gaussian_filter(&mut liquid, 224, 224, 4.0, &mut scratch);
+        liquid
+            .iter_mut()
+            .filter(|v| **v < 0.69)
+            .for_each(|v| *v = 0.0);
+        let lq: Vec<u8> = liquid.iter().map(|&v| (v * 255.0) as u8).collect();
+        println!(
+            "  canny {:.3} ms",
+            min_ms(|_| drop(canny(&lq, size, 50, 150)))
+        );
+        let edges = canny(&lq, size, 50, 150);
+        println!(
+            "  chamfer {:.3} ms",
+            min_ms(|_| drop(chamfer_distance(&edges, size)))
+        );
+        println!(
+            "  relief {:.3} ms",
+            min_ms(|_| drop(water_relief(&liquid, size)))
+        );
         for name in KINDS.iter().map(|k| k.name) {
             let def = kind(name).unwrap();
             for sev in [1u8, 5] {

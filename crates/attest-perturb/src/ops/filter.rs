@@ -446,25 +446,41 @@ impl DiskShape {
     }
 }
 
-/// Total |weight| of edge corrections [`defocus_filter`] may leave out (smallest first): a
-/// bound on the change of any output, on [0, 1] values (0.026 of an 8-bit level). At radius
-/// 10 it drops ~100 taps of ~1e-7 each (from the 5-tap blur's e⁻⁸ tail) that would otherwise
-/// double the cost.
+/// Edge corrections of [`defocus_filter`] smaller than this are left out, as long as their
+/// total |weight| stays within [`DEFOCUS_CORRECTION_BUDGET`]: at radius > 8 the 5-tap blur's
+/// e⁻⁸ tail gives ~100 corrections of ~1e-7 that would otherwise double the cost.
+const DEFOCUS_CORRECTION_FLOOR: f32 = 1e-6;
+
+/// Bound on the total |weight| of left-out corrections, hence on the change of any output
+/// (on [0, 1] values; 1e-4 is 0.026 of an 8-bit level).
 const DEFOCUS_CORRECTION_BUDGET: f32 = 1e-4;
 
-/// Edge corrections grouped for cheap evaluation: taps of equal weight that are adjacent in
-/// a row become one run (two prefix-sum taps), the rest stay single taps.
+/// A run of equal correction weights along a row or a column of the kernel.
+#[derive(Debug, Clone, Copy)]
+struct CorrectionRun {
+    /// Offset of the first tap.
+    dy: isize,
+    dx: isize,
+    /// Number of taps.
+    len: usize,
+    weight: f32,
+}
+
+/// Edge corrections grouped for cheap evaluation: at least 3 adjacent equal weights in a row
+/// (or, of the rest, in a column) become one run, evaluated from prefix sums with 2 taps; the
+/// others stay single taps.
 #[derive(Debug, Default)]
 struct CorrectionPlan {
     /// `(dy, dx, weight)` read from the extended plane.
     singles: Vec<(isize, isize, f32)>,
-    /// `(dy, first dx, last dx, weight)` read from the row prefix sums.
-    runs: Vec<(isize, isize, isize, f32)>,
+    /// Runs along rows, read from the row prefix sums.
+    row_runs: Vec<CorrectionRun>,
+    /// Runs along columns, read from the column prefix sums.
+    column_runs: Vec<CorrectionRun>,
 }
 
 impl CorrectionPlan {
-    /// Drops the smallest corrections within [`DEFOCUS_CORRECTION_BUDGET`], then merges runs
-    /// of at least 3 equal weights.
+    /// Leaves out negligible corrections, then groups the rest into runs.
     fn new(mut corrections: Vec<(isize, isize, f32)>) -> CorrectionPlan {
         corrections.sort_by(|a, b| a.2.abs().total_cmp(&b.2.abs()));
         let mut dropped = 0.0f32;
@@ -472,31 +488,58 @@ impl CorrectionPlan {
             .iter()
             .position(|c| {
                 dropped += c.2.abs();
-                dropped > DEFOCUS_CORRECTION_BUDGET
+                c.2.abs() > DEFOCUS_CORRECTION_FLOOR || dropped > DEFOCUS_CORRECTION_BUDGET
             })
             .unwrap_or(corrections.len());
-        let mut kept = corrections.split_off(keep_from);
-        kept.sort_by_key(|c| (c.0, c.1));
-        let mut plan = CorrectionPlan::default();
+        let kept = corrections.split_off(keep_from);
+        let (row_runs, rest) = Self::runs(kept, false);
+        let (column_runs, singles) = Self::runs(rest, true);
+        CorrectionPlan {
+            singles,
+            row_runs,
+            column_runs,
+        }
+    }
+
+    /// Splits taps into runs of ≥ 3 equal weights along rows (or columns) and the rest.
+    fn runs(
+        mut taps: Vec<(isize, isize, f32)>,
+        along_columns: bool,
+    ) -> (Vec<CorrectionRun>, Vec<(isize, isize, f32)>) {
+        // (line, position along the line)
+        let key = |t: &(isize, isize, f32)| {
+            if along_columns {
+                (t.1, t.0)
+            } else {
+                (t.0, t.1)
+            }
+        };
+        taps.sort_by_key(key);
+        let (mut runs, mut rest) = (Vec::new(), Vec::new());
         let mut i = 0;
-        while i < kept.len() {
-            let (dy, dx, w) = kept[i];
+        while i < taps.len() {
+            let (line, pos) = key(&taps[i]);
+            let w = taps[i].2;
             let mut j = i + 1;
-            while j < kept.len()
-                && kept[j].0 == dy
-                && kept[j].1 == dx + (j - i) as isize
-                && (kept[j].2 - w).abs() <= 1e-6 * w.abs()
+            while j < taps.len()
+                && key(&taps[j]) == (line, pos + (j - i) as isize)
+                && (taps[j].2 - w).abs() <= 1e-6 * w.abs()
             {
                 j += 1;
             }
             if j - i >= 3 {
-                plan.runs.push((dy, dx, kept[j - 1].1, w));
+                runs.push(CorrectionRun {
+                    dy: taps[i].0,
+                    dx: taps[i].1,
+                    len: j - i,
+                    weight: w,
+                });
             } else {
-                plan.singles.extend_from_slice(&kept[i..j]);
+                rest.extend_from_slice(&taps[i..j]);
             }
             i = j;
         }
-        plan
+        (runs, rest)
     }
 }
 
@@ -544,49 +587,119 @@ pub fn defocus_filter(
     let pad = disk.half + g;
     let (ew, eh) = (width + 2 * pad, height + 2 * pad);
     let (tw, th) = (width + 2 * g, height + 2 * g);
+    let column_prefix_len = if plan.column_runs.is_empty() {
+        0
+    } else {
+        (eh + 1) * ew
+    };
     scratch.clear();
-    scratch.resize(eh * ew + eh * (ew + 1) + th * tw + th * width, 0.0);
+    scratch.resize(
+        eh * ew + eh * (ew + 1) + column_prefix_len + th * tw + th * width,
+        0.0,
+    );
     let (extended, rest) = scratch.split_at_mut(eh * ew);
     let (prefix, rest) = rest.split_at_mut(eh * (ew + 1));
+    let (column_prefix, rest) = rest.split_at_mut(column_prefix_len);
     let (disk_sum, blurred_rows) = rest.split_at_mut(th * tw);
     extend_reflect101(src, width, height, pad, extended);
     row_prefix_sums(extended, ew, prefix);
+    if !plan.column_runs.is_empty() {
+        column_prefix_sums(extended, ew, column_prefix);
+    }
     disk_row_runs(prefix, ew + 1, &disk, disk_sum, tw);
     filter_rows_valid(disk_sum, tw, blurred_rows, width, &disk.blur);
-    let blurred_rows: &[f32] = blurred_rows;
-    let extended: &[f32] = extended;
-    let prefix: &[f32] = prefix;
-    let single_weights: Vec<f32> = plan.singles.iter().map(|c| c.2).collect();
-    let run_weights: Vec<f32> = plan.runs.iter().flat_map(|r| [r.3, -r.3]).collect();
-    let taps = disk.blur.len() + single_weights.len() + run_weights.len();
+    let sources = DefocusSources {
+        blurred_rows,
+        extended,
+        prefix,
+        column_prefix,
+        width,
+        pad,
+    };
+    let taps =
+        disk.blur.len() + plan.singles.len() + 2 * (plan.row_runs.len() + plan.column_runs.len());
     dst.par_chunks_mut(width)
         .with_min_len(rows_per_task(width, taps))
         .enumerate()
         .for_each_init(
-            || {
-                (
-                    vec![0usize; disk.blur.len()],
-                    vec![0usize; single_weights.len()],
-                    vec![0usize; run_weights.len()],
-                )
-            },
-            |(blur_offsets, single_offsets, run_offsets), (y, out)| {
-                for (k, o) in blur_offsets.iter_mut().enumerate() {
-                    *o = (y + k) * width;
-                }
-                weighted_sum_into(out, blurred_rows, blur_offsets, &disk.blur, false);
-                for (o, &(dy, dx, _)) in single_offsets.iter_mut().zip(&plan.singles) {
-                    *o = (y + pad).saturating_add_signed(dy) * ew + pad.saturating_add_signed(dx);
-                }
-                weighted_sum_into(out, extended, single_offsets, &single_weights, true);
-                for (o, &(dy, first, last, _)) in run_offsets.chunks_exact_mut(2).zip(&plan.runs) {
-                    let row = (y + pad).saturating_add_signed(dy) * (ew + 1);
-                    o[0] = row + pad.saturating_add_signed(last) + 1;
-                    o[1] = row + pad.saturating_add_signed(first);
-                }
-                weighted_sum_into(out, prefix, run_offsets, &run_weights, true);
-            },
+            || (Vec::with_capacity(taps), Vec::with_capacity(taps)),
+            |(offsets, weights), (y, out)| sources.row(y, out, &disk.blur, &plan, offsets, weights),
         );
+}
+
+/// The planes [`defocus_filter`]'s last step reads: the blurred disk sums (rows offset by
+/// the blur radius), and for the edge corrections the extended plane (offset by `pad`) and
+/// its row and column prefix sums.
+struct DefocusSources<'a> {
+    blurred_rows: &'a [f32],
+    extended: &'a [f32],
+    prefix: &'a [f32],
+    column_prefix: &'a [f32],
+    width: usize,
+    pad: usize,
+}
+
+impl DefocusSources<'_> {
+    /// Output row `y`: vertical blur of the disk sums plus the edge corrections. `offsets`
+    /// and `weights` are reused working memory.
+    fn row(
+        &self,
+        y: usize,
+        out: &mut [f32],
+        blur: &[f32],
+        plan: &CorrectionPlan,
+        offsets: &mut Vec<usize>,
+        weights: &mut Vec<f32>,
+    ) {
+        let ew = self.width + 2 * self.pad;
+        let at = |d: isize| self.pad.saturating_add_signed(d);
+        offsets.clear();
+        offsets.extend((0..blur.len()).map(|k| (y + k) * self.width));
+        weighted_sum_into(out, self.blurred_rows, offsets, blur, false);
+
+        offsets.clear();
+        weights.clear();
+        for &(dy, dx, w) in &plan.singles {
+            offsets.push((y + at(dy)) * ew + at(dx));
+            weights.push(w);
+        }
+        weighted_sum_into(out, self.extended, offsets, weights, true);
+
+        offsets.clear();
+        weights.clear();
+        for run in &plan.row_runs {
+            let row = (y + at(run.dy)) * (ew + 1);
+            offsets.push(row + at(run.dx) + run.len);
+            offsets.push(row + at(run.dx));
+            weights.extend([run.weight, -run.weight]);
+        }
+        weighted_sum_into(out, self.prefix, offsets, weights, true);
+
+        offsets.clear();
+        weights.clear();
+        for run in &plan.column_runs {
+            let column = at(run.dx);
+            offsets.push((y + at(run.dy) + run.len) * ew + column);
+            offsets.push((y + at(run.dy)) * ew + column);
+            weights.extend([run.weight, -run.weight]);
+        }
+        weighted_sum_into(out, self.column_prefix, offsets, weights, true);
+    }
+}
+
+/// `prefix[r][c] = Σ_{i<r} rows[i][c]` (one more row than the source).
+fn column_prefix_sums(rows: &[f32], width: usize, prefix: &mut [f32]) {
+    let (first, mut rest) = prefix.split_at_mut(width);
+    first.fill(0.0);
+    let mut previous: &[f32] = first;
+    for row in rows.chunks_exact(width) {
+        let (current, tail) = rest.split_at_mut(width);
+        for ((c, &p), &v) in current.iter_mut().zip(previous).zip(row) {
+            *c = p + v;
+        }
+        previous = current;
+        rest = tail;
+    }
 }
 
 /// The plane extended by `pad` samples on every side with reflect-101 borders.
@@ -835,7 +948,7 @@ mod tests {
                     .zip(&fast)
                     .map(|(a, b)| (a - b).abs())
                     .fold(0.0f32, f32::max);
-                // f32 rounding plus the dropped-correction budget (radius > 8 only)
+                // f32 rounding plus the left-out-correction budget (radius > 8 only)
                 let bound = if radius > 8.0 { 1e-4 + 2e-6 } else { 2e-6 };
                 assert!(worst < bound, "{w}x{h} r {radius} a {alias}: {worst}");
                 let mean = slow
@@ -844,7 +957,11 @@ mod tests {
                     .map(|(a, b)| (a - b).abs())
                     .sum::<f32>()
                     / (w * h) as f32;
-                assert!(mean < 2e-6, "{w}x{h} r {radius} a {alias}: mean {mean}");
+                let mean_bound = if radius > 8.0 { 2e-5 } else { 2e-6 };
+                assert!(
+                    mean < mean_bound,
+                    "{w}x{h} r {radius} a {alias}: mean {mean}"
+                );
             }
         }
     }
@@ -867,60 +984,5 @@ mod tests {
         let (k, side) = defocus_disk_kernel(0.0, 0.0);
         assert_eq!(side, 17);
         assert_eq!(k[8 * 17 + 8], 1.0);
-    }
-}
-#[cfg(test)]
-mod tmp_count {
-    fn best<F: FnMut()>(mut f: F) -> f64 {
-        let mut best = f64::INFINITY;
-        for _ in 0..200 {
-            let t = std::time::Instant::now();
-            f();
-            best = best.min(t.elapsed().as_secs_f64() * 1e3);
-        }
-        best
-    }
-    #[test]
-    #[ignore]
-    fn blurop_microbench() {
-        let (w, h) = (224, 224);
-        let src: Vec<f32> = (0..w * h)
-            .map(|i| ((i * 7919) % 251) as f32 / 250.0)
-            .collect();
-        let mut dst = src.clone();
-        let mut scratch = Vec::new();
-        for taps in [9usize, 25, 49] {
-            let k = vec![1.0f32 / taps as f32; taps];
-            let offs: Vec<usize> = (0..taps).map(|t| t * w / 8).collect();
-            let blocked = best(|| {
-                for y in 0..h - 8 {
-                    let out = &mut dst[y * w..(y + 1) * w];
-                    super::weighted_sum_into(out, &src[y * w..], &offs, &k, false);
-                }
-            });
-            let naive = best(|| {
-                for y in 0..h - 8 {
-                    let out = &mut dst[y * w..(y + 1) * w];
-                    out.fill(0.0);
-                    for (&o, &wt) in offs.iter().zip(&k) {
-                        for (d, &v) in out.iter_mut().zip(&src[y * w + o..]) {
-                            *d += wt * v;
-                        }
-                    }
-                }
-            });
-            println!("taps {taps}: blocked {blocked:.3} ms, per-tap {naive:.3} ms");
-        }
-        for sigma in [1.0, 6.0] {
-            let t = best(|| {
-                let mut p = src.clone();
-                super::gaussian_filter(&mut p, w, h, sigma, &mut scratch);
-            });
-            println!("gauss {sigma}: {t:.3} ms");
-        }
-        for (r, a) in [(3.0, 0.1), (8.0, 0.5), (10.0, 0.5)] {
-            let t = best(|| super::defocus_filter(&src, &mut dst, w, h, r, a, &mut scratch));
-            println!("defocus {r}: {t:.3} ms");
-        }
     }
 }
