@@ -1,6 +1,7 @@
 //! Throughput of every perturbation kind (images/s), the Attest side of
-//! `bench/perturb/run.sh`: 224×224 and 512×512, 8-bit gray and RGB, severity 3 (or the kind's
-//! maximum), one thread and all threads. Prints one JSON object.
+//! `bench/perturb/run.sh`: 224×224 and 512×512, 8-bit gray and RGB (the same real radiograph
+//! as the Python peer), severity 3 (or the kind's maximum), one thread and all threads. Prints
+//! one JSON object.
 //!
 //! `cargo bench -p attest-perturb --bench throughput [-- KIND...]`
 //!
@@ -11,23 +12,18 @@ use std::time::Instant;
 
 use attest_perturb::{kinds, perturb, Image};
 
+/// The peer's inputs: a real 224×224 radiograph (gray) and its tinted RGB version from the
+/// reference fixtures, resized to 512×512 with Lanczos for the larger size (as `peer.py`).
 fn test_image(side: usize, rgb: bool) -> Image {
-    // A smooth radiograph-like field: a bright mediastinum, darker lungs, ribs as stripes.
-    let mut gray = Vec::with_capacity(side * side);
-    for y in 0..side {
-        for x in 0..side {
-            let (fx, fy) = (x as f64 / side as f64 - 0.5, y as f64 / side as f64);
-            let body = 200.0 - 120.0 * (fx.abs() * 2.0).min(1.0);
-            let ribs = 25.0 * ((fy * 40.0).sin() * 0.5 + 0.5);
-            gray.push((body * 0.7 + ribs + 20.0 * fy).clamp(0.0, 255.0) as u8);
-        }
+    let name = if rgb { "cxr_tinted_rgb.png" } else { "cxr_normal.png" };
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/inputs").join(name);
+    let image = attest_perturb::io::read_image(&path).unwrap_or_else(|e| panic!("{e}"));
+    if image.width() == side {
+        return image;
     }
-    let result = if rgb {
-        Image::rgb8(side, side, gray.iter().flat_map(|&g| [g, g, g]).collect())
-    } else {
-        Image::gray8(side, side, gray)
-    };
-    result.unwrap_or_else(|e| panic!("{e}"))
+    let dynamic = attest_perturb::io::to_dynamic(&image).unwrap_or_else(|e| panic!("{e}"));
+    let resized = dynamic.resize_exact(side as u32, side as u32, image::imageops::FilterType::Lanczos3);
+    attest_perturb::io::from_dynamic(resized).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn images_per_second(image: &Image, params: &attest_perturb::Params) -> f64 {

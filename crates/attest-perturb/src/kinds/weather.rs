@@ -7,6 +7,8 @@
 //! its one plane; where the reference mixes colours (frost's texture, spatter's water and mud)
 //! the grey path uses the luma (ITU-R 601) of the reference colour.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use crate::error::PerturbError;
@@ -43,56 +45,109 @@ fn next_power_of_two(n: usize) -> usize {
 /// Diamond-square plasma fractal on a `size × size` torus, normalised to [0, 1]
 /// (imagecorruptions `plasma_fractal`). `size` must be a power of two. The noise added at
 /// each level is `wibble · U(−wibble, wibble)`, `wibble` starting at 100 and divided by
-/// `decay` per level; the three n×n draws of a level come from one stream per (level, draw,
-/// row), so rows are computed in parallel.
+/// `decay` per level.
+///
+/// The reference fills one array in place with strided slices; here each level works on the
+/// compact grid of the points filled so far (`A[0::s, 0::s]`, n × n), computes its three new
+/// n × n sets — centres `A[h::s, h::s]`, top edges `A[0::s, h::s]`, left edges `A[h::s, 0::s]`
+/// — with the same sums in the same order, and interleaves them into the next grid (2n × 2n).
+/// Each set's draws come from one stream per (level, set, row), rows in parallel.
 fn plasma_fractal(size: usize, decay: f64, seeds: &Seeds) -> Vec<f64> {
-    let mut map = vec![0.0f64; size * size];
-    let mut step = size;
+    let mut grid = vec![0.0f64; 1];
+    let mut n = 1;
     let mut wibble = 100.0f64;
     let mut level = 0u64;
-    while step >= 2 {
-        fill_squares(&mut map, size, step, wibble, seeds, level);
-        fill_diamonds(&mut map, size, step, wibble, seeds, level);
-        step /= 2;
+    while n < size {
+        let noise = Wibble {
+            wibble,
+            seeds,
+            level,
+        };
+        // numpy: sq = c + roll(c, -1, 0); sq += roll(sq, -1, 1)
+        let centres = noise.means(n, 0, |i, row| {
+            let (c0, c1) = (grid_row(&grid, n, i), grid_row(&grid, n, wrap_next(i, n)));
+            for (j, v) in row.iter_mut().enumerate() {
+                let j1 = wrap_next(j, n);
+                *v = (c0[j] + c1[j]) + (c0[j1] + c1[j1]);
+            }
+        });
+        // numpy: ldrsum = dr + roll(dr, 1, 0); lulsum = ul + roll(ul, -1, 1)
+        let tops = noise.means(n, 1, |i, row| {
+            let (d0, d1) = (
+                grid_row(&centres, n, i),
+                grid_row(&centres, n, wrap_previous(i, n)),
+            );
+            let c0 = grid_row(&grid, n, i);
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = (d0[j] + d1[j]) + (c0[j] + c0[wrap_next(j, n)]);
+            }
+        });
+        // numpy: tdrsum = dr + roll(dr, 1, 1); tulsum = ul + roll(ul, -1, 0)
+        let lefts = noise.means(n, 2, |i, row| {
+            let d0 = grid_row(&centres, n, i);
+            let (c0, c1) = (grid_row(&grid, n, i), grid_row(&grid, n, wrap_next(i, n)));
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = (d0[j] + d0[wrap_previous(j, n)]) + (c0[j] + c1[j]);
+            }
+        });
+        grid = interleave(n, [&grid, &tops, &lefts, &centres]);
+        n *= 2;
         wibble /= decay;
         level += 1;
     }
-    normalise_unit(&mut map);
-    map
+    normalise_unit(&mut grid);
+    grid
 }
 
-/// Draws one n×n array of `wibble · U(−wibble, wibble)` added to `base(i, j) / 4`, one stream
-/// per row `i`.
-fn wibbled_means<F>(
-    n: usize,
+/// Row `i` of an n × n grid (empty if out of range, which the callers never ask for).
+fn grid_row(grid: &[f64], n: usize, i: usize) -> &[f64] {
+    grid.get(i * n..(i + 1) * n).unwrap_or(&[])
+}
+
+/// One level's noise of the plasma fractal.
+struct Wibble<'a> {
     wibble: f64,
-    seeds: &Seeds,
+    seeds: &'a Seeds,
     level: u64,
-    draw: u64,
-    base: F,
-) -> Vec<f64>
-where
-    F: Fn(usize, usize) -> f64 + Sync,
-{
-    let mut out = vec![0.0f64; n * n];
-    out.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
-        let mut rng = seeds.global(stream_key(KEY_FOG, level, draw, i));
-        for (j, v) in row.iter_mut().enumerate() {
-            *v = base(i, j) / 4.0 + wibble * rng.uniform_in(-wibble, wibble);
+}
+
+impl Wibble<'_> {
+    /// An n × n set: `base_row(i, row)` fills the sums of row `i`, then each value becomes
+    /// `sum / 4 + wibble · U(−wibble, wibble)` from the stream of (level, `set`, row).
+    fn means<F>(&self, n: usize, set: u64, base_row: F) -> Vec<f64>
+    where
+        F: Fn(usize, &mut [f64]) + Sync,
+    {
+        let mut out = vec![0.0f64; n * n];
+        out.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+            base_row(i, row);
+            let mut rng = self.seeds.global(stream_key(KEY_FOG, self.level, set, i));
+            for v in row.iter_mut() {
+                *v = *v / 4.0 + self.wibble * rng.uniform_in(-self.wibble, self.wibble);
+            }
+        });
+        out
+    }
+}
+
+/// The 2n × 2n grid of the next level from this level's n × n corners, top edges, left edges
+/// and centres: row 2i alternates corner/top, row 2i + 1 alternates left/centre.
+fn interleave(n: usize, [corners, tops, lefts, centres]: [&[f64]; 4]) -> Vec<f64> {
+    let mut next = vec![0.0f64; 4 * n * n];
+    next.par_chunks_mut(2 * n).enumerate().for_each(|(r, row)| {
+        let i = r / 2;
+        let (even, odd) = if r % 2 == 0 {
+            (corners, tops)
+        } else {
+            (lefts, centres)
+        };
+        let (even, odd) = (grid_row(even, n, i), grid_row(odd, n, i));
+        for ((pair, &e), &o) in row.chunks_exact_mut(2).zip(even).zip(odd) {
+            pair[0] = e;
+            pair[1] = o;
         }
     });
-    out
-}
-
-/// Writes an n×n array into `map` at rows `r0 + i·step`, columns `c0 + j·step`.
-fn scatter(map: &mut [f64], size: usize, step: usize, (r0, c0): (usize, usize), values: &[f64]) {
-    let n = size / step;
-    for (i, row) in values.chunks(n).enumerate() {
-        let base = (r0 + i * step) * size + c0;
-        for (j, &v) in row.iter().enumerate() {
-            map[base + j * step] = v;
-        }
-    }
+    next
 }
 
 /// `i + 1` on a ring of `n` (i < n), without a division.
@@ -113,54 +168,14 @@ fn wrap_previous(i: usize, n: usize) -> usize {
     }
 }
 
-/// The square step: the centre of each `step`-cell is the mean of its four corners plus noise.
-fn fill_squares(map: &mut [f64], size: usize, step: usize, wibble: f64, seeds: &Seeds, level: u64) {
-    let n = size / step;
-    let half = step / 2;
-    let grid: &[f64] = map;
-    let corner = |i: usize, j: usize| grid[i * step * size + j * step];
-    // numpy: sq = c + roll(c, -1, 0); sq += roll(sq, -1, 1)
-    let values = wibbled_means(n, wibble, seeds, level, 0, |i, j| {
-        let (i1, j1) = (wrap_next(i, n), wrap_next(j, n));
-        (corner(i, j) + corner(i1, j)) + (corner(i, j1) + corner(i1, j1))
-    });
-    scatter(map, size, step, (half, half), &values);
-}
-
-/// The diamond step: the edge midpoints of each cell from the two neighbouring centres and the
-/// two corners on that edge, plus noise (left/top edges, wrapping around the torus).
-fn fill_diamonds(
-    map: &mut [f64],
-    size: usize,
-    step: usize,
-    wibble: f64,
-    seeds: &Seeds,
-    level: u64,
-) {
-    let n = size / step;
-    let half = step / 2;
-    let grid: &[f64] = map;
-    let centre = |i: usize, j: usize| grid[(half + i * step) * size + half + j * step];
-    let corner = |i: usize, j: usize| grid[i * step * size + j * step];
-    // numpy: ldrsum = dr + roll(dr, 1, 0); lulsum = ul + roll(ul, -1, 1)
-    let top = wibbled_means(n, wibble, seeds, level, 1, |i, j| {
-        (centre(i, j) + centre(wrap_previous(i, n), j))
-            + (corner(i, j) + corner(i, wrap_next(j, n)))
-    });
-    // numpy: tdrsum = dr + roll(dr, 1, 1); tulsum = ul + roll(ul, -1, 0)
-    let left = wibbled_means(n, wibble, seeds, level, 2, |i, j| {
-        (centre(i, j) + centre(i, wrap_previous(j, n)))
-            + (corner(i, j) + corner(wrap_next(i, n), j))
-    });
-    scatter(map, size, step, (0, half), &top);
-    scatter(map, size, step, (half, 0), &left);
-}
-
 /// Shifts and scales `values` to [0, 1] (`A -= A.min(); A /= A.max()`); a constant array
 /// becomes all zeros.
 fn normalise_unit(values: &mut [f64]) {
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (if v < lo { v } else { lo }, if v > hi { v } else { hi })
+        });
     let range = max - min;
     for v in values.iter_mut() {
         *v = if range > 0.0 { (*v - min) / range } else { 0.0 };
@@ -178,23 +193,27 @@ fn fog(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), Pertur
     let max_val = planes
         .planes
         .iter()
-        .flat_map(|p| p.iter())
-        .fold(0.0f64, |m, &v| m.max(f64::from(v)));
-    let denominator = max_val + strength;
+        .flatten()
+        .fold(0.0f32, |m, &v| if v > m { v } else { m });
+    let denominator = f64::from(max_val) + strength;
     if denominator <= 0.0 {
         return Ok(()); // black image and no fog: nothing to add or rescale
     }
-    // `x · max / (max + strength)` with the ratio taken once (differs from the reference's
-    // order of operations by an ulp of f64, far below a grey level).
-    let scale = max_val / denominator;
+    // `(x + strength · fog) · max / (max + strength)`, in f32 with the fog layer and the ratio
+    // computed once (a few f32 ulps from the reference's f64, far below a grey level).
+    let scale = (f64::from(max_val) / denominator) as f32;
+    let layer: Vec<f32> = map
+        .chunks_exact(size)
+        .take(height)
+        .flat_map(|row| row[..width].iter().map(|&f| (strength * f) as f32))
+        .collect();
     for plane in &mut planes.planes {
         plane
             .par_chunks_mut(width)
-            .enumerate()
-            .for_each(|(r, row)| {
-                let fog_row = &map[r * size..r * size + width];
-                for (v, &f) in row.iter_mut().zip(fog_row) {
-                    *v = ((f64::from(*v) + strength * f) * scale).clamp(0.0, 1.0) as f32;
+            .zip(layer.par_chunks(width))
+            .for_each(|(row, fog)| {
+                for (v, &f) in row.iter_mut().zip(fog) {
+                    *v = ((*v + f) * scale).clamp(0.0, 1.0);
                 }
             });
     }
@@ -521,29 +540,42 @@ impl Canvas {
         } else {
             (self.width, self.height)
         };
-        let first = a.0.min(b.0).ceil().max(0.0);
-        let last = a.0.max(b.0).floor().min(major_len as f64 - 1.0);
         let reach = (half + 0.5) / cos;
-        let mut major = first;
-        while major <= last {
-            let centre = a.1 + (major - a.0) * slope;
-            let lo = (centre - reach).ceil().max(0.0);
-            let hi = (centre + reach).floor().min(minor_len as f64 - 1.0);
-            let mut minor = lo;
-            while minor <= hi {
-                let coverage = (half + 0.5 - (minor - centre).abs() * cos).clamp(0.0, 1.0);
-                let (x, y) = if transposed {
-                    (minor, major)
+        for major in pixel_range(a.0.min(b.0), a.0.max(b.0), major_len) {
+            let centre = a.1 + (major as f64 - a.0) * slope;
+            for minor in pixel_range(centre - reach, centre + reach, minor_len) {
+                let coverage = (half + 0.5 - (minor as f64 - centre).abs() * cos).clamp(0.0, 1.0);
+                let i = if transposed {
+                    major * self.width + minor
                 } else {
-                    (major, minor)
+                    minor * self.width + major
                 };
-                if let Some(v) = self.values.get_mut(y as usize * self.width + x as usize) {
+                if let Some(v) = self.values.get_mut(i) {
                     *v = v.max((level * coverage) as f32);
                 }
-                minor += 1.0;
             }
-            major += 1.0;
         }
+    }
+}
+
+/// The pixel indices `⌈lo⌉..=⌊hi⌋` within `0..n` (empty when the interval misses them),
+/// without calling `floor`/`ceil` (library calls on baseline x86-64).
+fn pixel_range(lo: f64, hi: f64, n: usize) -> std::ops::Range<usize> {
+    if hi.is_nan() || lo.is_nan() || hi < 0.0 || n == 0 {
+        return 0..0;
+    }
+    let (lo, hi) = (lo.max(0.0), hi.min(n as f64 - 1.0));
+    let first = lo as usize;
+    let first = if (first as f64) < lo {
+        first + 1
+    } else {
+        first
+    };
+    let last = hi as usize; // truncation = floor for non-negative values
+    if first > last {
+        0..0
+    } else {
+        first..last + 1
     }
 }
 
@@ -628,22 +660,59 @@ fn crystal_layer(
     canvas.values
 }
 
-/// The synthetic frost texture: luma in [0, 255], `width × height` (both ≥ 1). A style is drawn
-/// uniformly from [`FROST_STYLES`]; a fractal background, optional ridged wrinkles and a
-/// crystal layer are mixed and matched to the style's luma mean and standard deviation.
-fn frost_texture(width: usize, height: usize, seeds: &Seeds) -> (Vec<f32>, &'static FrostStyle) {
-    let style = &FROST_STYLES[seeds.global(stream_key(KEY_FROST, 0, 0, 0)).below(5) as usize];
-    (styled_frost_texture(width, height, style, seeds), style)
+/// Seed of the master textures (fixed: like the reference's photographs, they are the same in
+/// every run).
+const FROST_MASTER_SEED: u64 = 0x6672_6f73_7431; // "frost1"
+
+/// Which master texture each style uses (the second and third photographs are identical).
+const FROST_MASTER_OF: [usize; 5] = [0, 1, 1, 3, 4];
+
+/// The master textures, made on first use (deterministically, from [`FROST_MASTER_SEED`]).
+static FROST_MASTERS: [OnceLock<Vec<f32>>; 5] = [const { OnceLock::new() }; 5];
+
+/// Size (width, height) of a style's master texture: its photograph after the reference's
+/// 1.1× resize.
+fn master_size(style: &FrostStyle) -> (usize, usize) {
+    let (fh, fw) = style.size;
+    ((fw * 1.1).ceil() as usize, (fh * 1.1).ceil() as usize)
 }
 
-/// The frost texture of one style (see [`frost_texture`]).
+/// The synthetic frost texture: luma in [0, 255], `width × height` (both ≥ 1), imitating the
+/// reference's crop of a bundled photograph. A style is drawn uniformly from
+/// [`FROST_STYLES`]. An image that fits in the style's photograph gets a random crop of the
+/// style's master texture — a fixed synthetic "photograph" made once per process, as the
+/// reference crops its fixed files (and as fast). A larger image gets a texture synthesised
+/// at its size with features scaled up as the reference scales the photograph up.
+fn frost_texture(width: usize, height: usize, seeds: &Seeds) -> (Vec<f32>, &'static FrostStyle) {
+    let index = seeds.global(stream_key(KEY_FROST, 0, 0, 0)).below(5) as usize;
+    let style = &FROST_STYLES[index];
+    let (mw, mh) = master_size(style);
+    if width > mw || height > mh {
+        let k = feature_scale(width, height, style);
+        return (
+            styled_frost_texture((width, height), style, k, seeds),
+            style,
+        );
+    }
+    let master = FROST_MASTERS[FROST_MASTER_OF[index]]
+        .get_or_init(|| styled_frost_texture((mw, mh), style, 1.0, &Seeds::new(FROST_MASTER_SEED)));
+    let mut rng = seeds.global(stream_key(KEY_FROST, 0, 3, 0));
+    let y0 = rng.below((mh - height + 1) as u64) as usize;
+    let x0 = rng.below((mw - width + 1) as u64) as usize;
+    let mut crop = Vec::with_capacity(width * height);
+    for row in master.chunks_exact(mw).skip(y0).take(height) {
+        crop.extend_from_slice(&row[x0..x0 + width]);
+    }
+    (crop, style)
+}
+
+/// The frost texture of one style at feature scale `k` (see [`frost_texture`]).
 fn styled_frost_texture(
-    width: usize,
-    height: usize,
+    (width, height): (usize, usize),
     style: &FrostStyle,
+    k: f64,
     seeds: &Seeds,
 ) -> Vec<f32> {
-    let k = feature_scale(width, height, style);
     let size = (width, height);
     let mut field = fractal_noise(
         size,
@@ -741,6 +810,14 @@ fn normal_field(width: usize, height: usize, mean: f64, std: f64, seeds: &Seeds)
     field
 }
 
+/// `x` rounded to the nearest integer, ties to even (NumPy's `np.round`), for 0 ≤ x < 2²²:
+/// adding and subtracting 2²³ rounds in the FPU's default mode, without the library call
+/// `round_ties_even` makes on baseline x86-64.
+fn round_half_even(x: f32) -> f32 {
+    const SHIFT: f32 = 8_388_608.0; // 2^23
+    (x + SHIFT) - SHIFT
+}
+
 /// The luma (ITU-R 601) of an RGB colour: what a grey image gets where the reference adds or
 /// blends a colour (REFERENCE.md §1.1).
 fn luma_of(rgb: [f32; 3]) -> f32 {
@@ -802,6 +879,39 @@ fn map_3x3<T: Copy + Sync, U: Copy + Default + Send>(
     out
 }
 
+/// Sums over each sample's 3×3 neighbourhood (reflect-101 borders, OpenCV's default),
+/// converted by `to`: rows first, then columns, as OpenCV's box filter.
+fn box3_sums<T, A>(src: &[T], (width, height): (usize, usize), to: impl Fn(T) -> A + Sync) -> Vec<A>
+where
+    T: Copy + Sync,
+    A: Copy + Default + Send + Sync + std::ops::Add<Output = A>,
+{
+    let columns = neighbour_indices(width, Border::Reflect101);
+    let rows = neighbour_indices(height, Border::Reflect101);
+    let mut across = vec![A::default(); width * height];
+    across
+        .par_chunks_mut(width)
+        .zip(src.par_chunks(width))
+        .for_each(|(out, row)| {
+            for ((o, &(l, r)), &v) in out.iter_mut().zip(&columns).zip(row) {
+                *o = to(row[l]) + to(v) + to(row[r]);
+            }
+        });
+    let mut sums = vec![A::default(); width * height];
+    sums.par_chunks_mut(width).enumerate().for_each(|(y, out)| {
+        let (up, down) = rows[y];
+        let (a, b, c) = (
+            &across[up * width..],
+            &across[y * width..],
+            &across[down * width..],
+        );
+        for (x, o) in out.iter_mut().enumerate() {
+            *o = a[x] + b[x] + c[x];
+        }
+    });
+    sums
+}
+
 /// OpenCV `Canny(image, low, high)` (aperture 3, L1 gradient; `imgproc/src/canny.cpp`):
 /// Sobel derivatives with replicated borders, magnitude |dx| + |dy|, non-maximum suppression
 /// along the gradient direction quantised to 0°/45°/90°/135° (tan 22.5° in Q15), then
@@ -814,41 +924,40 @@ fn canny(src: &[u8], (width, height): (usize, usize), low: i32, high: i32) -> Ve
         let dy = (v(2, 0) + 2 * v(2, 1) + v(2, 2)) - (v(0, 0) + 2 * v(0, 1) + v(0, 2));
         (dx, dy)
     });
-    let magnitude: Vec<i32> = gradients
-        .iter()
-        .map(|&(dx, dy)| dx.abs() + dy.abs())
-        .collect();
-    // Magnitudes outside the image are 0.
-    let mag = |y: isize, x: isize| -> i32 {
-        if y < 0 || x < 0 || y >= height as isize || x >= width as isize {
-            0
-        } else {
-            magnitude[y as usize * width + x as usize]
+    // Magnitudes in a frame of zeros (outside the image counts as 0, as OpenCV's buffers).
+    let stride = width + 2;
+    let mut magnitude = vec![0i32; stride * (height + 2)];
+    for (row, grads) in magnitude
+        .chunks_exact_mut(stride)
+        .skip(1)
+        .zip(gradients.chunks_exact(width))
+    {
+        for (m, &(dx, dy)) in row[1..].iter_mut().zip(grads) {
+            *m = dx.abs() + dy.abs();
         }
-    };
+    }
     const TG22: i64 = 13_573; // round(tan(22.5°) · 2^15)
                               // 0: candidate (weak), 1: not an edge, 2: edge.
     let mut state = vec![1u8; width * height];
     let mut stack = Vec::new();
-    for y in 0..height {
-        for x in 0..width {
-            let i = y * width + x;
-            let m = magnitude[i];
+    for (y, grads) in gradients.chunks_exact(width).enumerate() {
+        for (x, &(xs, ys)) in grads.iter().enumerate() {
+            let (i, at) = (y * width + x, (y + 1) * stride + x + 1);
+            let m = magnitude[at];
             if m <= low {
                 continue;
             }
-            let (xs, ys) = gradients[i];
-            let (yi, xi) = (y as isize, x as isize);
             let ax = i64::from(xs.abs());
             let ay = i64::from(ys.abs()) << 15;
             let tg22x = ax * TG22;
             let is_max = if ay < tg22x {
-                m > mag(yi, xi - 1) && m >= mag(yi, xi + 1)
+                m > magnitude[at - 1] && m >= magnitude[at + 1]
             } else if ay > tg22x + (ax << 16) {
-                m > mag(yi - 1, xi) && m >= mag(yi + 1, xi)
+                m > magnitude[at - stride] && m >= magnitude[at + stride]
+            } else if (xs ^ ys) < 0 {
+                m > magnitude[at - stride + 1] && m > magnitude[at + stride - 1]
             } else {
-                let s: isize = if (xs ^ ys) < 0 { -1 } else { 1 };
-                m > mag(yi - 1, xi - s) && m > mag(yi + 1, xi + s)
+                m > magnitude[at - stride - 1] && m > magnitude[at + stride + 1]
             };
             if is_max {
                 if m > high {
@@ -886,6 +995,11 @@ fn canny(src: &[u8], (width, height): (usize, usize), low: i32, high: i32) -> Ve
     state.iter().map(|&s| s == 2).collect()
 }
 
+/// Steps of OpenCV's 5×5 chamfer mask for `DIST_L2` (horizontal/vertical, diagonal, knight).
+const HV: f32 = 1.0;
+const DIAG: f32 = 1.4;
+const LONG: f32 = 2.1969;
+
 /// OpenCV `distanceTransform(src, DIST_L2, 5)` where `src` is zero exactly on `sources`: the
 /// 5×5 chamfer distance (steps 1, 1.4, 2.1969, `distanceTransform_5x5` in
 /// `imgproc/src/distransform.cpp`) to the nearest source, in two raster passes with `f32`
@@ -894,48 +1008,80 @@ fn canny(src: &[u8], (width, height): (usize, usize), low: i32, high: i32) -> Ve
 fn chamfer_distance(sources: &[bool], (width, height): (usize, usize)) -> Vec<f32> {
     const BORDER: usize = 2;
     const FAR: f32 = 1e30;
-    const HV: f32 = 1.0;
-    const DIAG: f32 = 1.4;
-    const LONG: f32 = 2.1969;
     let step = width + 2 * BORDER;
     let mut t = vec![FAR; step * (height + 2 * BORDER)];
-    // The mask half above and to the left, as index offsets and steps; the backward pass
-    // mirrors it. The 2-sample frame of FAR around the image keeps every offset in range.
-    let half_mask: [(usize, f32); 8] = [
-        (2 * step + 1, LONG),
-        (2 * step - 1, LONG),
-        (step + 2, LONG),
-        (step + 1, DIAG),
-        (step, HV),
-        (step - 1, DIAG),
-        (step - 2, LONG),
-        (1, HV),
-    ];
+    // The 2-sample frame of FAR around the image keeps every neighbour in range. Each pass
+    // takes a row's seven candidates from the two rows already done (independent, so the loop
+    // vectorises), then scans along the row for the neighbour in the same row — the same
+    // minima as OpenCV's pixel-by-pixel raster order.
     for y in 0..height {
-        for x in 0..width {
-            let at = (y + BORDER) * step + x + BORDER;
-            t[at] = if sources[y * width + x] {
-                0.0
-            } else {
-                half_mask
-                    .iter()
-                    .fold(FAR, |best, &(o, d)| best.min(t[at - o] + d))
-            };
+        let at = (y + BORDER) * step;
+        let (done, rest) = t.split_at_mut(at);
+        let row = &mut rest[..step];
+        let far = &done[at - 2 * step..at - step];
+        let near = &done[at - step..at];
+        let sources = &sources[y * width..(y + 1) * width];
+        relax_from_rows(&mut row[BORDER..BORDER + width], far, near, sources);
+        for x in BORDER..BORDER + width {
+            row[x] = min_f32(row[x], row[x - 1] + HV);
         }
     }
     let mut out = vec![0.0f32; width * height];
     for y in (0..height).rev() {
-        for x in (0..width).rev() {
-            let at = (y + BORDER) * step + x + BORDER;
-            if t[at] > HV {
-                t[at] = half_mask
-                    .iter()
-                    .fold(t[at], |best, &(o, d)| best.min(t[at + o] + d));
-            }
-            out[y * width + x] = t[at];
+        let at = (y + BORDER) * step;
+        let (head, done) = t.split_at_mut(at + step);
+        let row = &mut head[at..];
+        let (near, far) = (&done[..step], &done[step..2 * step]);
+        relax_from_rows(&mut row[BORDER..BORDER + width], far, near, &[]);
+        for x in (BORDER..BORDER + width).rev() {
+            row[x] = min_f32(row[x], row[x + 1] + HV);
         }
+        out[y * width..(y + 1) * width].copy_from_slice(&row[BORDER..BORDER + width]);
     }
     out
+}
+
+/// One row of [`chamfer_distance`]: `row[x]` (image column x, padded column x + 2) becomes 0
+/// on a source, else the minimum of its current value and the seven mask candidates in the
+/// padded rows `far` (two away: columns ±1, step 2.1969) and `near` (one away: ±2 at 2.1969,
+/// ±1 at 1.4, 0 at 1). `sources` empty means none (the backward pass).
+fn relax_from_rows(row: &mut [f32], far: &[f32], near: &[f32], sources: &[bool]) {
+    let w = row.len();
+    if far.len() < w + 4 || near.len() < w + 4 {
+        return;
+    }
+    let (f0, f2) = (&far[1..w + 1], &far[3..w + 3]);
+    let (n0, n1, n2, n3, n4) = (
+        &near[..w],
+        &near[1..w + 1],
+        &near[2..w + 2],
+        &near[3..w + 3],
+        &near[4..w + 4],
+    );
+    for x in 0..w {
+        let best = min_f32(
+            min_f32(
+                min_f32(f0[x] + LONG, f2[x] + LONG),
+                min_f32(n0[x] + LONG, n4[x] + LONG),
+            ),
+            min_f32(min_f32(n1[x] + DIAG, n3[x] + DIAG), n2[x] + HV),
+        );
+        row[x] = min_f32(row[x], best);
+    }
+    for (v, _) in row.iter_mut().zip(sources).filter(|(_, &s)| s) {
+        *v = 0.0;
+    }
+}
+
+/// The smaller of two values that are never NaN (one `minss`, where `f32::min` also handles
+/// NaN).
+#[inline]
+fn min_f32(a: f32, b: f32) -> f32 {
+    if a < b {
+        a
+    } else {
+        b
+    }
 }
 
 /// OpenCV `equalizeHist` of an 8-bit plane: levels mapped through the cumulative histogram,
@@ -981,10 +1127,11 @@ fn water_relief(liquid: &[f32], size: (usize, usize)) -> Vec<f32> {
         .map(|d| d.min(20.0))
         .collect();
     // cv2.blur on float32 (sums in f64), then .astype(uint8): truncation.
-    let mut levels = map_3x3(&distance, size, Border::Reflect101, |p| {
-        let sum: f64 = p.iter().flatten().map(|&v| f64::from(v)).sum();
-        ((sum * (1.0 / 9.0)) as f32) as u8
-    });
+    let levels: Vec<u8> = box3_sums(&distance, size, f64::from)
+        .into_iter()
+        .map(|sum| ((sum * (1.0 / 9.0)) as f32) as u8)
+        .collect();
+    let mut levels = levels;
     equalize_hist(&mut levels);
     // filter2D(CV_8U) with the emboss kernel [[-2,-1,0],[-1,1,1],[0,1,2]], saturated.
     let embossed = map_3x3(&levels, size, Border::Reflect101, |p| {
@@ -993,10 +1140,10 @@ fn water_relief(liquid: &[f32], size: (usize, usize)) -> Vec<f32> {
         e.clamp(0, 255) as u8
     });
     // cv2.blur on uint8: the rounded mean.
-    let soft = map_3x3(&embossed, size, Border::Reflect101, |p| {
-        let sum: u32 = p.iter().flatten().map(|&v| u32::from(v)).sum();
-        ((sum + 4) / 9) as u8
-    });
+    let soft: Vec<u8> = box3_sums(&embossed, size, u32::from)
+        .into_iter()
+        .map(|sum| ((sum + 4) / 9) as u8)
+        .collect();
     let mut relief: Vec<f32> = lq
         .iter()
         .zip(&soft)
@@ -1166,7 +1313,7 @@ fn streak_layer(
         .enumerate()
         .for_each(|(r, row)| {
             for (v, &s) in row.iter_mut().zip(&streaks[r * zw..r * zw + width]) {
-                *v = (s.clamp(0.0, 1.0) * 255.0).round_ties_even() / 255.0;
+                *v = round_half_even(s.clamp(0.0, 1.0) * 255.0) / 255.0;
             }
         });
     Ok(layer)
@@ -1423,6 +1570,47 @@ mod tests {
 
     #[test]
     #[ignore]
+    fn profile_one() {
+        let name = std::env::var("WEATHER_KIND").unwrap();
+        let sev: u8 = std::env::var("WEATHER_SEV").unwrap().parse().unwrap();
+        let def = kind(&name).unwrap();
+        let planes = Planes::from_image(&rgb(224, 224));
+        let params = def.severity(sev, None).unwrap();
+        for s in 0..5 {
+            let mut p = planes.clone();
+            (def.apply)(&mut p, &params, &Seeds::new(s)).unwrap();
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn profile_parts() {
+        let part = std::env::var("WEATHER_PART").unwrap();
+        let size = (224usize, 224usize);
+        let seeds = Seeds::new(1);
+        let mut liquid = normal_field(224, 224, 0.65, 0.3, &seeds);
+        let mut scratch = Vec::new();
+        gaussian_filter(&mut liquid, 224, 224, 4.0, &mut scratch);
+        liquid
+            .iter_mut()
+            .filter(|v| **v < 0.69)
+            .for_each(|v| *v = 0.0);
+        let lq: Vec<u8> = liquid.iter().map(|&v| (v * 255.0) as u8).collect();
+        let edges = canny(&lq, size, 50, 150);
+        for s in 0..10 {
+            match part.as_str() {
+                "canny" => drop(canny(&lq, size, 50, 150)),
+                "chamfer" => drop(chamfer_distance(&edges, size)),
+                "relief" => drop(water_relief(&liquid, size)),
+                "plasma" => drop(plasma_fractal(256, 2.0, &Seeds::new(s))),
+                "normal" => drop(normal_field(224, 224, 0.65, 0.3, &Seeds::new(s))),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    #[ignore]
     fn time_kinds() {
         println!(
             "plasma {:.3} ms",
@@ -1431,7 +1619,7 @@ mod tests {
         for (i, style) in FROST_STYLES.iter().enumerate() {
             println!(
                 "frost texture {i} {:.3} ms",
-                min_ms(|s| drop(styled_frost_texture(224, 224, style, &Seeds::new(s))))
+                min_ms(|s| drop(styled_frost_texture((224, 224), style, 1.0, &Seeds::new(s))))
             );
             let bg = vec![0.0f32; 224 * 224];
             println!(
@@ -1564,10 +1752,36 @@ mod tests {
 
     #[test]
     #[ignore]
+    fn dump_plasma() {
+        let (size, decay, seeds) = (64usize, 1.7, Seeds::new(11));
+        let map = plasma_fractal(size, decay, &seeds);
+        let mut draws = Vec::new();
+        let (mut n, mut wibble, mut level) = (1usize, 100.0f64, 0u64);
+        while n < size {
+            for set in 0..3 {
+                for i in 0..n {
+                    let mut rng = seeds.global(stream_key(KEY_FOG, level, set, i));
+                    for _ in 0..n {
+                        draws.push(rng.uniform_in(-wibble, wibble));
+                    }
+                }
+            }
+            n *= 2;
+            wibble /= decay;
+            level += 1;
+        }
+        let f = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        std::fs::write("/tmp/rs_plasma.bin", f(&map)).unwrap();
+        std::fs::write("/tmp/rs_plasma_draws.bin", f(&draws)).unwrap();
+    }
+
+    #[test]
+    #[ignore]
     fn dump_frost_textures() {
         for (i, style) in FROST_STYLES.iter().enumerate() {
             for (w, h) in [(300usize, 300usize), (1024, 1024)] {
-                let t = styled_frost_texture(w, h, style, &Seeds::new(5));
+                let t =
+                    styled_frost_texture((w, h), style, feature_scale(w, h, style), &Seeds::new(5));
                 let mut out = format!("P5 {w} {h} 255\n").into_bytes();
                 out.extend(t.iter().map(|&v| v as u8));
                 std::fs::write(format!("/tmp/frost_style{i}_{w}.pgm"), out).unwrap();
