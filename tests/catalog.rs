@@ -69,8 +69,18 @@ fn every_catalog_interval_method_is_implemented() {
 fn every_catalog_perturbation_kind_is_implemented_with_its_severities() {
     for info in PERTURBATION_KINDS {
         let kind = attest_perturb::kind(info.name).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(kind.max_severity(), info.max_severity, "{}: severity table length", info.name);
-        assert_eq!(kind.family.name(), info.family.split(' ').next().unwrap_or(""), "{}: family", info.name);
+        assert_eq!(
+            kind.max_severity(),
+            info.max_severity,
+            "{}: severity table length",
+            info.name
+        );
+        assert_eq!(
+            kind.family.name(),
+            info.family.split(' ').next().unwrap_or(""),
+            "{}: family",
+            info.name
+        );
     }
     for kind in attest_perturb::kinds() {
         assert!(

@@ -51,7 +51,12 @@ pub struct PerturbArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Output file (.png or .tiff).
-    #[arg(short = 'o', long = "output", value_name = "OUTPUT", required_unless_present = "list")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "OUTPUT",
+        required_unless_present = "list"
+    )]
     pub output: Option<PathBuf>,
     /// Write one contact sheet: the clean image and every severity side by side, labelled.
     #[arg(long)]

@@ -365,10 +365,26 @@ fn perturb_keeps_16_bit_images_16_bit_and_is_seeded() {
     attest_perturb::io::write_image(&image, &dir.path().join("in.png")).unwrap();
     for (seed, name) in [("1", "a.png"), ("1", "b.png"), ("2", "c.png")] {
         let out = attest(
-            &["perturb", "in.png", "--kind", "gaussian_noise", "--severity", "3", "--seed", seed, "-o", name],
+            &[
+                "perturb",
+                "in.png",
+                "--kind",
+                "gaussian_noise",
+                "--severity",
+                "3",
+                "--seed",
+                seed,
+                "-o",
+                name,
+            ],
             dir.path(),
         );
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let read = |n: &str| attest_perturb::io::read_image(&dir.path().join(n)).unwrap();
     let (a, b, c) = (read("a.png"), read("b.png"), read("c.png"));
@@ -386,16 +402,55 @@ fn perturb_lists_kinds_and_rejects_unknown_ones() {
     assert!(stdout(&out).contains("gaussian_noise"));
     let image = attest_perturb::Image::gray8(40, 40, vec![100; 1600]).unwrap();
     attest_perturb::io::write_image(&image, &dir.path().join("in.png")).unwrap();
-    let out = attest(&["perturb", "in.png", "--kind", "gausian_noise", "--severity", "1", "-o", "o.png"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `gaussian_noise`"));
-    let out = attest(&["perturb", "in.png", "--kind", "gaussian_noise", "--severity", "9", "-o", "o.png"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
     let out = attest(
-        &["perturb", "in.png", "--kind", "gaussian_noise", "--sheet", "-o", "sheet.png", "--param", "sigma=0.05"],
+        &[
+            "perturb",
+            "in.png",
+            "--kind",
+            "gausian_noise",
+            "--severity",
+            "1",
+            "-o",
+            "o.png",
+        ],
         dir.path(),
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `gaussian_noise`"));
+    let out = attest(
+        &[
+            "perturb",
+            "in.png",
+            "--kind",
+            "gaussian_noise",
+            "--severity",
+            "9",
+            "-o",
+            "o.png",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = attest(
+        &[
+            "perturb",
+            "in.png",
+            "--kind",
+            "gaussian_noise",
+            "--sheet",
+            "-o",
+            "sheet.png",
+            "--param",
+            "sigma=0.05",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sheet = attest_perturb::io::read_image(&dir.path().join("sheet.png")).unwrap();
     assert!(sheet.width() > 6 * 40);
 }

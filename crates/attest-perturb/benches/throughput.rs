@@ -15,14 +15,24 @@ use attest_perturb::{kinds, perturb, Image};
 /// The peer's inputs: a real 224×224 radiograph (gray) and its tinted RGB version from the
 /// reference fixtures, resized to 512×512 with Lanczos for the larger size (as `peer.py`).
 fn test_image(side: usize, rgb: bool) -> Image {
-    let name = if rgb { "cxr_tinted_rgb.png" } else { "cxr_normal.png" };
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/inputs").join(name);
+    let name = if rgb {
+        "cxr_tinted_rgb.png"
+    } else {
+        "cxr_normal.png"
+    };
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/reference/inputs")
+        .join(name);
     let image = attest_perturb::io::read_image(&path).unwrap_or_else(|e| panic!("{e}"));
     if image.width() == side {
         return image;
     }
     let dynamic = attest_perturb::io::to_dynamic(&image).unwrap_or_else(|e| panic!("{e}"));
-    let resized = dynamic.resize_exact(side as u32, side as u32, image::imageops::FilterType::Lanczos3);
+    let resized = dynamic.resize_exact(
+        side as u32,
+        side as u32,
+        image::imageops::FilterType::Lanczos3,
+    );
     attest_perturb::io::from_dynamic(resized).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -43,16 +53,24 @@ fn images_per_second(image: &Image, params: &attest_perturb::Params) -> f64 {
 }
 
 fn main() {
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let all_threads = rayon::current_num_threads();
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap_or_else(|e| panic!("{e}"));
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut rows = Vec::new();
     for kind in kinds() {
         if !filter.is_empty() && !filter.iter().any(|f| f == kind.name) {
             continue;
         }
         let severity = kind.max_severity().min(3);
-        let params = kind.severity(severity, None).unwrap_or_else(|e| panic!("{e}"));
+        let params = kind
+            .severity(severity, None)
+            .unwrap_or_else(|e| panic!("{e}"));
         for side in [224usize, 512] {
             for rgb in [false, true] {
                 let image = test_image(side, rgb);

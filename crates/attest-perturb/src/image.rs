@@ -156,11 +156,17 @@ impl Image {
     /// Peak signal-to-noise ratio against `other` in dB (∞ when identical), on the
     /// full-scale range of the pixel type.
     pub fn psnr(&self, other: &Image) -> Option<f64> {
-        if self.width != other.width || self.height != other.height || self.pixel_type != other.pixel_type {
+        if self.width != other.width
+            || self.height != other.height
+            || self.pixel_type != other.pixel_type
+        {
             return None;
         }
         let n = self.len();
-        let mse = (0..n).map(|i| (self.sample(i) - other.sample(i)).powi(2)).sum::<f64>() / n as f64;
+        let mse = (0..n)
+            .map(|i| (self.sample(i) - other.sample(i)).powi(2))
+            .sum::<f64>()
+            / n as f64;
         if mse == 0.0 {
             return Some(f64::INFINITY);
         }

@@ -80,7 +80,11 @@ impl KindDef {
     }
 
     /// Parameters of `severity` (1-based) from the table named `source` (`None` = default).
-    pub fn severity(&'static self, severity: u8, source: Option<&str>) -> Result<Params, PerturbError> {
+    pub fn severity(
+        &'static self,
+        severity: u8,
+        source: Option<&str>,
+    ) -> Result<Params, PerturbError> {
         let table = match source {
             None => self.tables.first(),
             Some(name) => self.tables.iter().find(|t| t.source == name),
@@ -88,7 +92,12 @@ impl KindDef {
         .ok_or_else(|| PerturbError::UnknownParameter {
             kind: self.name,
             name: format!("table {}", source.unwrap_or("default")),
-            available: self.tables.iter().map(|t| t.source).collect::<Vec<_>>().join(", "),
+            available: self
+                .tables
+                .iter()
+                .map(|t| t.source)
+                .collect::<Vec<_>>()
+                .join(", "),
         })?;
         let max = table.rows.len() as u8;
         if severity == 0 || severity > max {
@@ -168,14 +177,25 @@ impl Params {
 
     /// (name, value) pairs, for reports and file metadata.
     pub fn pairs(&self) -> Vec<(&'static str, f64)> {
-        self.kind.params.iter().map(|p| p.name).zip(self.values.iter().copied()).collect()
+        self.kind
+            .params
+            .iter()
+            .map(|p| p.name)
+            .zip(self.values.iter().copied())
+            .collect()
     }
 
     fn unknown(&self, name: &str) -> PerturbError {
         PerturbError::UnknownParameter {
             kind: self.kind.name,
             name: name.to_string(),
-            available: self.kind.params.iter().map(|p| p.name).collect::<Vec<_>>().join(", "),
+            available: self
+                .kind
+                .params
+                .iter()
+                .map(|p| p.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 }

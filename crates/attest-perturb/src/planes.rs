@@ -51,18 +51,30 @@ impl Planes {
         // f32 holds v/max to a relative 6e-8, i.e. 0.004 of a level at 16 bits: the guard
         // must exceed that so an untouched value comes back unchanged. `as` truncates, which
         // is floor for these non-negative values (and far cheaper than a floor call).
-        let guard = if self.pixel_type == PixelType::Gray16 { 0.01 } else { 1e-3 };
+        let guard = if self.pixel_type == PixelType::Gray16 {
+            0.01
+        } else {
+            1e-3
+        };
         let level = |v: f32| -> f64 {
-            let v = if v.is_nan() { 0.0 } else { f64::from(v).clamp(0.0, 1.0) };
+            let v = if v.is_nan() {
+                0.0
+            } else {
+                f64::from(v).clamp(0.0, 1.0)
+            };
             ((v * max + guard) as u32 as f64).min(max)
         };
         match self.pixel_type {
-            PixelType::Gray16 => {
-                Image::gray16(self.width, self.height, self.planes[0].iter().map(|&v| level(v) as u16).collect())
-            }
-            PixelType::Gray8 => {
-                Image::gray8(self.width, self.height, self.planes[0].iter().map(|&v| level(v) as u8).collect())
-            }
+            PixelType::Gray16 => Image::gray16(
+                self.width,
+                self.height,
+                self.planes[0].iter().map(|&v| level(v) as u16).collect(),
+            ),
+            PixelType::Gray8 => Image::gray8(
+                self.width,
+                self.height,
+                self.planes[0].iter().map(|&v| level(v) as u8).collect(),
+            ),
             PixelType::Rgb8 => {
                 let mut samples = Vec::with_capacity(n * channels);
                 for i in 0..n {

@@ -72,7 +72,9 @@ impl Rng {
     /// 64 random bits.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        let result = (self.s[0].wrapping_add(self.s[3])).rotate_left(23).wrapping_add(self.s[0]);
+        let result = (self.s[0].wrapping_add(self.s[3]))
+            .rotate_left(23)
+            .wrapping_add(self.s[0]);
         let t = self.s[1] << 17;
         self.s[2] ^= self.s[0];
         self.s[3] ^= self.s[1];
@@ -252,8 +254,14 @@ mod tests {
             let draws: Vec<f64> = (0..n).map(|_| rng.poisson(lambda)).collect();
             let mean = draws.iter().sum::<f64>() / n as f64;
             let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-            assert!((mean - lambda).abs() < 0.02 * lambda.max(1.0), "{lambda}: mean {mean}");
-            assert!((var - lambda).abs() < 0.05 * lambda.max(1.0), "{lambda}: var {var}");
+            assert!(
+                (mean - lambda).abs() < 0.02 * lambda.max(1.0),
+                "{lambda}: mean {mean}"
+            );
+            assert!(
+                (var - lambda).abs() < 0.05 * lambda.max(1.0),
+                "{lambda}: var {var}"
+            );
         }
     }
 

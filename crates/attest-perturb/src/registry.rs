@@ -21,7 +21,9 @@ pub fn kind(name: &str) -> Result<&'static KindDef, PerturbError> {
             .max_by(|a, b| a.0.total_cmp(&b.0));
         PerturbError::UnknownKind {
             name: name.to_string(),
-            hint: best.map(|(_, n)| format!(" (did you mean `{n}`?)")).unwrap_or_default(),
+            hint: best
+                .map(|(_, n)| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default(),
         }
     })
 }
@@ -50,7 +52,12 @@ pub fn perturb(image: &Image, params: &Params, seed: u64) -> Result<Image, Pertu
 }
 
 /// Applies `name` at `severity`; severity 0 returns the image unchanged.
-pub fn perturb_at_severity(image: &Image, name: &str, severity: u8, seed: u64) -> Result<Image, PerturbError> {
+pub fn perturb_at_severity(
+    image: &Image,
+    name: &str,
+    severity: u8,
+    seed: u64,
+) -> Result<Image, PerturbError> {
     let def = kind(name)?;
     if severity == 0 {
         return Ok(image.clone());

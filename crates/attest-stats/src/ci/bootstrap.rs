@@ -123,7 +123,11 @@ struct Units {
 impl Units {
     fn build(ranked: &Ranked, clusters: Option<&[u64]>, stratified: bool) -> Units {
         let (offsets, positions, singletons) = match clusters {
-            None => ((0..=ranked.len()).collect(), (0..ranked.len()).collect(), true),
+            None => (
+                (0..=ranked.len()).collect(),
+                (0..ranked.len()).collect(),
+                true,
+            ),
             Some(ids) => {
                 let mut by_cluster: std::collections::BTreeMap<u64, Vec<usize>> =
                     std::collections::BTreeMap::new();
