@@ -5,11 +5,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-image=examples/chest-xray/data/images/NORMAL2-IM-1427-0001.jpeg
-[[ -f "$image" ]] || image=$(ls examples/chest-xray/data/images/*.jpeg | head -1)
+image=crates/attest-perturb/tests/reference/inputs/cxr_normal.png
+
 out=book/src/gallery
-cargo build -q --release -p attest-cli
-attest=target/release/attest
+cargo build -q -p attest-cli
+attest=target/debug/attest
 rm -rf "$out" && mkdir -p "$out"
 
 page=book/src/gallery.md
@@ -21,7 +21,7 @@ page=book/src/gallery.md
   echo "\`book/gallery.sh\`; \`attest perturb IMAGE --kind K --sheet -o sheet.png\` draws the same"
   echo "for your own images, and \`attest perturb --list\` prints every kind's parameters and tables."
   echo
-  echo "Image: \`$(basename "$image")\` from \`examples/chest-xray\` — Kermany D, Zhang K, Goldbaum M"
+  echo "Image: a 224×224 crop of a pediatric chest radiograph (\`$image\`) — Kermany D, Zhang K, Goldbaum M"
   echo "(2018), Mendeley Data, v2, doi:10.17632/rscbjbr9sj.2, CC BY 4.0."
 } > "$page"
 

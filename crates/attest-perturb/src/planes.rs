@@ -24,18 +24,38 @@ pub struct Planes {
 impl Planes {
     /// Splits `image` into normalised planes.
     pub fn from_image(image: &Image) -> Planes {
-        let channels = image.pixel_type().channels();
-        let scale = 1.0 / image.pixel_type().max_value();
-        let n = image.width() * image.height();
-        let mut planes = vec![Vec::with_capacity(n); channels];
-        for i in 0..n {
-            for (c, plane) in planes.iter_mut().enumerate() {
-                plane.push((image.sample(i * channels + c) * scale) as f32);
+        let (width, height) = (image.width(), image.height());
+        let planes = match (image.as_u8(), image.as_u16()) {
+            (Some(samples), _) => {
+                // One table lookup per sample: the 256 possible values, normalised once.
+                let table: Vec<f32> = (0..=255u8).map(|v| (f64::from(v) / 255.0) as f32).collect();
+                let channels = image.pixel_type().channels();
+                if channels == 1 {
+                    vec![samples.iter().map(|&v| table[usize::from(v)]).collect()]
+                } else {
+                    (0..channels)
+                        .map(|c| {
+                            samples
+                                .iter()
+                                .skip(c)
+                                .step_by(channels)
+                                .map(|&v| table[usize::from(v)])
+                                .collect()
+                        })
+                        .collect()
+                }
             }
-        }
+            (None, Some(samples)) => {
+                vec![samples
+                    .iter()
+                    .map(|&v| (f64::from(v) / 65535.0) as f32)
+                    .collect()]
+            }
+            (None, None) => Vec::new(),
+        };
         Planes {
-            width: image.width(),
-            height: image.height(),
+            width,
+            height,
             planes,
             pixel_type: image.pixel_type(),
         }
@@ -45,42 +65,45 @@ impl Planes {
     /// truncating to integer levels. Fails only if a kind changed the planes' shape
     /// inconsistently.
     pub fn to_image(&self) -> Result<Image, PerturbError> {
-        let max = self.pixel_type.max_value();
-        let n = self.width * self.height;
-        let channels = self.planes.len();
         // f32 holds v/max to a relative 6e-8, i.e. 0.004 of a level at 16 bits: the guard
         // must exceed that so an untouched value comes back unchanged. `as` truncates, which
-        // is floor for these non-negative values (and far cheaper than a floor call).
-        let guard = if self.pixel_type == PixelType::Gray16 {
-            0.01
-        } else {
-            1e-3
-        };
-        let level = |v: f32| -> f64 {
-            let v = if v.is_nan() {
-                0.0
-            } else {
-                f64::from(v).clamp(0.0, 1.0)
-            };
-            ((v * max + guard) as u32 as f64).min(max)
-        };
+        // is floor for these non-negative values (and far cheaper than a floor call); NaN
+        // casts to 0.
+        let level8 = |v: f32| -> u8 { (v.clamp(0.0, 1.0) * 255.0 + 1e-3) as u8 };
+        let expected = self.pixel_type.channels();
+        if self.planes.len() != expected
+            || self
+                .planes
+                .iter()
+                .any(|p| p.len() != self.width * self.height)
+        {
+            return Err(PerturbError::ImageSize {
+                width: self.width,
+                height: self.height,
+                channels: expected,
+                expected: self.width * self.height * expected,
+                actual: self.planes.iter().map(Vec::len).sum(),
+            });
+        }
         match self.pixel_type {
             PixelType::Gray16 => Image::gray16(
                 self.width,
                 self.height,
-                self.planes[0].iter().map(|&v| level(v) as u16).collect(),
+                self.planes[0]
+                    .iter()
+                    .map(|&v| (f64::from(v.clamp(0.0, 1.0)) * 65535.0 + 0.01).min(65535.0) as u16)
+                    .collect(),
             ),
             PixelType::Gray8 => Image::gray8(
                 self.width,
                 self.height,
-                self.planes[0].iter().map(|&v| level(v) as u8).collect(),
+                self.planes[0].iter().map(|&v| level8(v)).collect(),
             ),
             PixelType::Rgb8 => {
-                let mut samples = Vec::with_capacity(n * channels);
-                for i in 0..n {
-                    for plane in &self.planes {
-                        samples.push(level(plane[i]) as u8);
-                    }
+                let (r, g, b) = (&self.planes[0], &self.planes[1], &self.planes[2]);
+                let mut samples = Vec::with_capacity(r.len() * 3);
+                for ((&r, &g), &b) in r.iter().zip(g).zip(b) {
+                    samples.extend_from_slice(&[level8(r), level8(g), level8(b)]);
                 }
                 Image::rgb8(self.width, self.height, samples)
             }
