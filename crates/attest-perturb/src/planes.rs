@@ -33,16 +33,18 @@ impl Planes {
                 if channels == 1 {
                     vec![samples.iter().map(|&v| table[usize::from(v)]).collect()]
                 } else {
-                    (0..channels)
-                        .map(|c| {
-                            samples
-                                .iter()
-                                .skip(c)
-                                .step_by(channels)
-                                .map(|&v| table[usize::from(v)])
-                                .collect()
-                        })
-                        .collect()
+                    // One pass over the interleaved samples (three strided passes cost twice
+                    // as much).
+                    let n = width * height;
+                    let (mut r, mut g, mut b) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+                    for (((px, r), g), b) in
+                        samples.chunks_exact(3).zip(&mut r).zip(&mut g).zip(&mut b)
+                    {
+                        *r = table[usize::from(px[0])];
+                        *g = table[usize::from(px[1])];
+                        *b = table[usize::from(px[2])];
+                    }
+                    vec![r, g, b]
                 }
             }
             (None, Some(samples)) => {
@@ -69,7 +71,9 @@ impl Planes {
         // must exceed that so an untouched value comes back unchanged. `as` truncates, which
         // is floor for these non-negative values (and far cheaper than a floor call); NaN
         // casts to 0.
-        let level8 = |v: f32| -> u8 { (v.clamp(0.0, 1.0) * 255.0 + 1e-3) as u8 };
+        // `max`/`min` (not `clamp`) map NaN to 0 and let the loop vectorise.
+        #[allow(clippy::manual_clamp)]
+        let level8 = |v: f32| -> u8 { (v.max(0.0).min(1.0) * 255.0 + 1e-3) as u8 };
         let expected = self.pixel_type.channels();
         if self.planes.len() != expected
             || self
@@ -101,9 +105,11 @@ impl Planes {
             ),
             PixelType::Rgb8 => {
                 let (r, g, b) = (&self.planes[0], &self.planes[1], &self.planes[2]);
-                let mut samples = Vec::with_capacity(r.len() * 3);
-                for ((&r, &g), &b) in r.iter().zip(g).zip(b) {
-                    samples.extend_from_slice(&[level8(r), level8(g), level8(b)]);
+                let mut samples = vec![0u8; r.len() * 3];
+                for (((px, &r), &g), &b) in samples.chunks_exact_mut(3).zip(r).zip(g).zip(b) {
+                    px[0] = level8(r);
+                    px[1] = level8(g);
+                    px[2] = level8(b);
                 }
                 Image::rgb8(self.width, self.height, samples)
             }
