@@ -28,7 +28,8 @@ impl Planes {
         let planes = match (image.as_u8(), image.as_u16()) {
             (Some(samples), _) => {
                 // One table lookup per sample: the 256 possible values, normalised once.
-                let table: Vec<f32> = (0..=255u8).map(|v| (f64::from(v) / 255.0) as f32).collect();
+                // A fixed-size table: indexing it with a u8 needs no bounds check.
+                let table: [f32; 256] = std::array::from_fn(|v| (v as f64 / 255.0) as f32);
                 let channels = image.pixel_type().channels();
                 if channels == 1 {
                     vec![samples.iter().map(|&v| table[usize::from(v)]).collect()]
