@@ -258,6 +258,12 @@ const GLYPHS: &[(char, [u8; 7])] = &[
         ],
     ),
     (
+        '#',
+        [
+            0b01010, 0b01010, 0b11111, 0b01010, 0b11111, 0b01010, 0b01010,
+        ],
+    ),
+    (
         ' ',
         [
             0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000, 0b00000,
@@ -270,7 +276,8 @@ pub const GLYPH_WIDTH: usize = 5;
 /// Height of a glyph in font units.
 pub const GLYPH_HEIGHT: usize = 7;
 
-fn glyph(c: char) -> Option<&'static [u8; 7]> {
+/// The rows of `c` (case-insensitive), top to bottom; `None` when the font lacks it.
+pub(crate) fn glyph(c: char) -> Option<&'static [u8; 7]> {
     let c = c.to_ascii_uppercase();
     GLYPHS.iter().find(|(g, _)| *g == c).map(|(_, rows)| rows)
 }
@@ -349,7 +356,7 @@ mod tests {
 
     #[test]
     fn every_annotation_character_has_a_glyph() {
-        for c in "PORTABLE SUPINE ERECT AP PA L R 0123456789 -/:.".chars() {
+        for c in "PORTABLE SUPINE ERECT AP PA L R 0123456789 -/:.#".chars() {
             assert!(glyph(c).is_some(), "{c}");
         }
     }

@@ -57,29 +57,16 @@ fn gray_via_rgb_luma<F>(planes: &mut Planes, seeds: &Seeds, f: F)
 where
     F: Fn(f32, &mut Rng) -> f32 + Sync,
 {
-    let width = planes.width;
-    if width == 0 {
-        return;
-    }
     let eight_bit = planes.is_8bit();
-    for (c, plane) in planes.planes.iter_mut().enumerate() {
-        plane
-            .par_chunks_mut(width)
-            .enumerate()
-            .for_each(|(row, values)| {
-                let mut rng = seeds.row(c, row);
-                for v in values {
-                    let x = *v;
-                    let mut channel = || f(x, &mut rng).clamp(0.0, 1.0);
-                    let (r, g, b) = (channel(), channel(), channel());
-                    *v = if eight_bit {
-                        pil_luma8(r, g, b)
-                    } else {
-                        luma_wide(r, g, b)
-                    };
-                }
-            });
-    }
+    per_pixel_random(planes, seeds, |x, rng| {
+        let mut channel = || f(x, rng).clamp(0.0, 1.0);
+        let (r, g, b) = (channel(), channel(), channel());
+        if eight_bit {
+            pil_luma8(r, g, b)
+        } else {
+            luma_wide(r, g, b)
+        }
+    });
 }
 
 /// PIL's fixed-point luma weights for R, G, B (`libImaging/Convert.c`), summing to 2^16.
