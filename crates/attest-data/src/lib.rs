@@ -8,4 +8,5 @@
 //! Status: [`table`] reads tables and typed columns (used by `attest metrics`); cohorts,
 //! images and hashing come with the data issue.
 
+pub mod images;
 pub mod table;
