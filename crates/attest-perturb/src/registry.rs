@@ -48,7 +48,9 @@ pub fn perturb(image: &Image, params: &Params, seed: u64) -> Result<Image, Pertu
             planes.height
         )));
     }
-    planes.to_image()
+    let image = planes.to_image();
+    planes.recycle();
+    image
 }
 
 /// Applies `name` at `severity`; severity 0 returns the image unchanged.
