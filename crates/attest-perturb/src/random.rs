@@ -122,7 +122,32 @@ impl Rng {
         self.normal_tail(hz, iz)
     }
 
+    /// Fills `out` with standard normal deviates: exactly the values (and the stream
+    /// position) of calling [`Rng::normal`] `out.len()` times, with the ziggurat tables looked
+    /// up once for the whole buffer.
+    pub fn fill_normal(&mut self, out: &mut [f64]) {
+        let t = tables();
+        // The state lives in a local copy (registers) on the fast path and goes back to
+        // `self` only around the rare tail call.
+        let mut local = self.clone();
+        for o in out {
+            let hz = local.next_u64() as u32 as i32;
+            let iz = (hz & 127) as usize;
+            *o = if hz.unsigned_abs() < t.kn[iz] {
+                f64::from(hz) * t.wn[iz]
+            } else {
+                // Through `self`, so that `local`'s address never escapes.
+                self.s = local.s;
+                let z = self.normal_tail(hz, iz);
+                local.s = self.s;
+                z
+            };
+        }
+        self.s = local.s;
+    }
+
     #[cold]
+    #[inline(never)]
     fn normal_tail(&mut self, mut hz: i32, mut iz: usize) -> f64 {
         let t = tables();
         loop {
@@ -244,6 +269,17 @@ mod tests {
         assert!(mean.abs() < 0.01, "{mean}");
         assert!((var - 1.0).abs() < 0.01, "{var}");
         assert!((tail - 0.0027).abs() < 0.0005, "{tail}");
+    }
+
+    #[test]
+    fn fill_normal_continues_the_stream_like_normal() {
+        let (mut a, mut b) = (Rng::new(5), Rng::new(5));
+        let mut buffer = vec![0.0; 100_003];
+        a.fill_normal(&mut buffer);
+        for &z in &buffer {
+            assert_eq!(z.to_bits(), b.normal().to_bits());
+        }
+        assert_eq!(a.next_u64(), b.next_u64());
     }
 
     #[test]
