@@ -8,5 +8,8 @@
 //! Status: [`table`] reads tables and typed columns (used by `attest metrics`); cohorts,
 //! images and hashing come with the data issue.
 
+pub mod cases;
+pub mod check;
+pub mod cohort;
 pub mod images;
 pub mod table;

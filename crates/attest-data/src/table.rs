@@ -276,6 +276,26 @@ impl Table {
         Ok(values)
     }
 
+    /// A column as text with gaps: `None` where the cell is missing or blank. Numbers are
+    /// written as polars writes them (an integer column gives `"1"`, not `"1.0"`).
+    pub fn optional_text_column(&self, name: &str) -> Result<Vec<Option<String>>, TableError> {
+        let column = self.column(name)?;
+        let cast = column
+            .cast(&DataType::String)
+            .map_err(|e| TableError::Parse {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?;
+        let strings = cast.str().map_err(|e| TableError::Parse {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(strings
+            .iter()
+            .map(|v| v.filter(|s| !s.trim().is_empty()).map(str::to_string))
+            .collect())
+    }
+
     /// Binary labels: `true` where the column equals `positive`. Numeric columns compare as
     /// numbers (so `--positive 1` matches 1 and 1.0); others as text.
     pub fn binary_labels(&self, name: &str, positive: &str) -> Result<Vec<bool>, TableError> {

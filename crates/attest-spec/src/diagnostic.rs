@@ -148,6 +148,27 @@ pub enum Code {
     Ignored,
     /// A declared requirement or risk control that no test traces (warning).
     Untested,
+    /// The case table could not be read.
+    TableRead,
+    /// A cohort's `where:` predicate is not valid SQL.
+    CohortSyntax,
+    /// A cohort's predicate is valid SQL but cannot be evaluated on the table (types,
+    /// unsupported functions, not true/false).
+    CohortEvaluation,
+    /// A cohort selects no case.
+    EmptyCohort,
+    /// A cohort is so small that its estimates will be very uncertain (warning).
+    SmallCohort,
+    /// Two rows of the case table share an id.
+    DuplicateId,
+    /// Rows without a label (warning: they are excluded from every metric).
+    MissingLabel,
+    /// A label value that the task does not know.
+    UnknownLabel,
+    /// An image named in the case table does not exist.
+    MissingImage,
+    /// A value of the id, image or cluster column is missing.
+    MissingValue,
 }
 
 impl Code {
@@ -189,6 +210,16 @@ impl Code {
             Code::ThresholdLeakage => "attest::spec::threshold_leakage",
             Code::Ignored => "attest::spec::ignored",
             Code::Untested => "attest::spec::untested",
+            Code::TableRead => "attest::data::table_read",
+            Code::CohortSyntax => "attest::data::cohort_syntax",
+            Code::CohortEvaluation => "attest::data::cohort_evaluation",
+            Code::EmptyCohort => "attest::data::empty_cohort",
+            Code::SmallCohort => "attest::data::small_cohort",
+            Code::DuplicateId => "attest::data::duplicate_id",
+            Code::MissingLabel => "attest::data::missing_label",
+            Code::UnknownLabel => "attest::data::unknown_label",
+            Code::MissingImage => "attest::data::missing_image",
+            Code::MissingValue => "attest::data::missing_value",
         }
     }
 }

@@ -425,7 +425,12 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if under_test && output.task == Task::Binary && self.spec.data.label.positive.is_none() {
+        let label = &self.spec.data.label;
+        if under_test
+            && output.task == Task::Binary
+            && label.positive.is_none()
+            && label.negative.is_none()
+        {
             let d = self
                 .error(
                     Code::Incomplete,
@@ -434,9 +439,20 @@ impl<'a> Checker<'a> {
                     "no `positive` here",
                 )
                 .help(format!(
-                    "add `positive:` to `data.label`, e.g. `positive: {}`",
+                    "add `positive:` to `data.label`, e.g. `positive: {}` (or `negative:` when one value means negative and all others positive)",
                     output.positive.as_deref().unwrap_or("1")
                 ));
+            self.report(d);
+        }
+        if under_test && label.positive.is_some() && label.negative.is_some() {
+            let d = self
+                .error(
+                    Code::Conflict,
+                    &SpecPath::root().key("data").key("label").key("negative"),
+                    "`positive` and `negative` cannot both be given".to_string(),
+                    "remove one",
+                )
+                .help("`positive: V` makes every other value negative; `negative: V` makes every other value positive");
             self.report(d);
         }
     }
@@ -485,14 +501,19 @@ impl<'a> Checker<'a> {
                 .help("add e.g. `separator: \"|\"` for cells like `Effusion|Mass`");
             self.report(d);
         }
-        if task != Task::Binary && data.label.positive.is_some() {
-            let d = self.error(
-                Code::Conflict,
-                &path.key("label").key("positive"),
-                format!("`positive` applies to binary tasks, not {}", task.as_str()),
-                "binary only",
-            );
-            self.report(d);
+        for (key, given) in [
+            ("positive", data.label.positive.is_some()),
+            ("negative", data.label.negative.is_some()),
+        ] {
+            if task != Task::Binary && given {
+                let d = self.error(
+                    Code::Conflict,
+                    &path.key("label").key(key),
+                    format!("`{key}` applies to binary tasks, not {}", task.as_str()),
+                    "binary only",
+                );
+                self.report(d);
+            }
         }
     }
 

@@ -1,5 +1,9 @@
 //! `attest validate`: every diagnostic of every named spec, then a verdict per file.
 
+use std::path::Path;
+
+use attest_data::cases::ImageCheck;
+use attest_data::check::CohortCases;
 use attest_spec::{validate_source, SpecSource, ValidateOptions, Validation};
 
 use crate::cli::{Format, ValidateArgs};
@@ -11,6 +15,8 @@ use crate::render;
 struct Checked {
     name: String,
     outcome: Result<Validation, attest_spec::LoadError>,
+    /// The cohorts resolved on the real table, when the spec and its data are valid.
+    cohorts: Option<Vec<CohortCases>>,
 }
 
 /// Validates each spec; exit 0 when all are valid, 2 otherwise.
@@ -19,6 +25,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitStatus, CommandError> {
         .specs
         .iter()
         .map(|path| {
+            let mut cohorts = None;
             let outcome = attest_spec::read_spec_file(path).map(|text| {
                 let base_dir = (!args.skip_files).then(|| {
                     path.parent()
@@ -26,11 +33,21 @@ pub fn run(args: &ValidateArgs) -> Result<ExitStatus, CommandError> {
                         .map_or_else(|| ".".into(), ToOwned::to_owned)
                 });
                 let source = SpecSource::new(path.display().to_string(), text);
-                validate_source(&source, &ValidateOptions { base_dir })
+                let mut validation = validate_source(
+                    &source,
+                    &ValidateOptions {
+                        base_dir: base_dir.clone(),
+                    },
+                );
+                if let Some(base_dir) = base_dir {
+                    cohorts = check_data(&mut validation, &base_dir);
+                }
+                validation
             });
             Checked {
                 name: path.display().to_string(),
                 outcome,
+                cohorts,
             }
         })
         .collect();
@@ -48,6 +65,35 @@ pub fn run(args: &ValidateArgs) -> Result<ExitStatus, CommandError> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// The data layer: once the spec itself is valid, its table and cohorts are checked against
+/// the real files; the diagnostics join the spec's.
+fn check_data(validation: &mut Validation, base_dir: &Path) -> Option<Vec<CohortCases>> {
+    let spec = validation.valid_spec()?.clone();
+    let images = if spec.model.is_scores_only() {
+        ImageCheck::Skip
+    } else {
+        ImageCheck::Exists
+    };
+    let data = attest_data::check::check(&spec, &validation.source, base_dir, images);
+    for d in data.diagnostics {
+        validation.diagnostics.push(d);
+    }
+    data.cohorts
+}
+
+fn cohort_line(c: &CohortCases) -> String {
+    let classes = match (c.positives, c.negatives) {
+        (Some(p), Some(n)) => format!(" ({p} positive, {n} negative)"),
+        _ => String::new(),
+    };
+    let unlabelled = if c.unlabelled > 0 {
+        format!(", {} without label", c.unlabelled)
+    } else {
+        String::new()
+    };
+    format!("  {:<16} {:>7} cases{classes}{unlabelled}", c.name, c.n())
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -77,6 +123,12 @@ fn print_human(checked: &[Checked], failed: &dyn Fn(&Checked) -> bool) {
                 } else {
                     println!("✓ {}: valid", c.name);
                 }
+                if let Some(cohorts) = &c.cohorts {
+                    println!("cohorts:");
+                    for cohort in cohorts {
+                        println!("{}", cohort_line(cohort));
+                    }
+                }
             }
             Err(err) => println!("✗ {}: {err}", c.name),
         }
@@ -93,6 +145,14 @@ fn print_json(checked: &[Checked], failed: &dyn Fn(&Checked) -> bool) {
                 "errors": v.diagnostics.error_count(),
                 "warnings": v.diagnostics.warning_count(),
                 "diagnostics": v.diagnostics.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
+                "cohorts": c.cohorts.as_ref().map(|list| list.iter().map(|k| serde_json::json!({
+                    "name": k.name,
+                    "where": k.predicate,
+                    "n": k.n(),
+                    "positives": k.positives,
+                    "negatives": k.negatives,
+                    "unlabelled": k.unlabelled,
+                })).collect::<Vec<_>>()),
             }),
             Err(err) => serde_json::json!({
                 "file": c.name,

@@ -42,6 +42,11 @@ pub struct LabelSpec {
     /// non-empty value is negative).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub positive: Option<LabelValue>,
+    /// Binary task, instead of `positive`: the value that means negative (every other
+    /// non-empty value is positive), for tables like NIH ChestX-ray14 whose label column holds
+    /// `No Finding` or a list of findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative: Option<LabelValue>,
     /// Multilabel task: the separator between findings in one cell (e.g. `|`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub separator: Option<String>,
