@@ -201,6 +201,9 @@ fn clip8(ss: i64) -> u8 {
 
 /// A sample type Pillow resamples, with its weight and accumulator representation.
 trait Sample: Copy + Default + Send + Sync {
+    /// Whether adding taps of weight 0 leaves every sum unchanged (integers: yes; floats:
+    /// not for infinities or NaN).
+    const ZERO_TAPS_EXACT: bool;
     /// Weight type (22-bit fixed point for 8-bit, f64 for float).
     type Weight: Copy + Send + Sync;
     /// Accumulator type (`int` for 8-bit, `double` for float, as in Pillow).
@@ -216,6 +219,7 @@ trait Sample: Copy + Default + Send + Sync {
 }
 
 impl Sample for u8 {
+    const ZERO_TAPS_EXACT: bool = true;
     type Weight = i32;
     type Acc = i32;
     fn weights(c: &Coeffs) -> Vec<i32> {
@@ -241,6 +245,7 @@ impl Sample for u8 {
 }
 
 impl Sample for f32 {
+    const ZERO_TAPS_EXACT: bool = false;
     type Weight = f64;
     type Acc = f64;
     fn weights(c: &Coeffs) -> Vec<f64> {
@@ -263,18 +268,51 @@ impl Sample for f32 {
 /// Horizontal pass (Pillow `ImagingResampleHorizontal_*`) over input rows `first..end` of a
 /// `width`-wide plane; the output has `end - first` rows of `c.bounds.len()` samples.
 fn horizontal<S: Sample>(src: &[S], width: usize, first: usize, end: usize, c: &Coeffs) -> Vec<S> {
+    match c.ksize {
+        3 => horizontal_k::<S, 3>(src, width, first, end, c),
+        5 => horizontal_k::<S, 5>(src, width, first, end, c),
+        7 => horizontal_k::<S, 7>(src, width, first, end, c),
+        9 => horizontal_k::<S, 9>(src, width, first, end, c),
+        _ => horizontal_k::<S, 0>(src, width, first, end, c),
+    }
+}
+
+/// [`horizontal`] for windows of at most `K` taps (`K` = `c.ksize`; 0: any size). When
+/// zero-weight taps are exact for the sample type ([`Sample::ZERO_TAPS_EXACT`]), every output
+/// whose `K`-wide window fits in the row sums all `K` taps (the weights after the window's
+/// length are 0): a fixed-length loop the compiler unrolls.
+fn horizontal_k<S: Sample, const K: usize>(
+    src: &[S],
+    width: usize,
+    first: usize,
+    end: usize,
+    c: &Coeffs,
+) -> Vec<S> {
     let out_w = c.bounds.len();
     let k = S::weights(c);
+    let fixed = K > 0 && K == c.ksize && S::ZERO_TAPS_EXACT;
     let mut out = vec![S::default(); (end - first) * out_w];
     fill_rows(&mut out, out_w, |y, row| {
         let line = &src[(first + y) * width..(first + y + 1) * width];
         for (xx, out) in row.iter_mut().enumerate() {
             let (xmin, count) = c.bounds[xx];
-            let taps = &line[xmin..xmin + count];
-            let weights = &k[xx * c.ksize..xx * c.ksize + count];
+            let weights = &k[xx * c.ksize..(xx + 1) * c.ksize];
+            let window = line.get(xmin..xmin + K).filter(|_| fixed);
             let mut acc = S::start();
-            for i in 0..count {
-                acc = S::mac(acc, taps[i], weights[i]);
+            match (
+                window.and_then(|t| <&[S; K]>::try_from(t).ok()),
+                <&[S::Weight; K]>::try_from(weights),
+            ) {
+                (Some(taps), Ok(weights)) => {
+                    for (&v, &w) in taps.iter().zip(weights) {
+                        acc = S::mac(acc, v, w);
+                    }
+                }
+                _ => {
+                    for (&v, &w) in line[xmin..xmin + count].iter().zip(weights) {
+                        acc = S::mac(acc, v, w);
+                    }
+                }
             }
             *out = S::finish(acc);
         }
@@ -395,12 +433,33 @@ pub fn resize_nearest<T: Copy + Default + Send + Sync>(
     let cols = nearest_indices(width, out_w);
     let rows = nearest_indices(height, out_h);
     let mut out = vec![T::default(); out_w * out_h];
-    fill_rows(&mut out, out_w, |yy, row| {
-        let line = &src[rows[yy] * width..(rows[yy] + 1) * width];
-        for (out, &x) in row.iter_mut().zip(&cols) {
+    // Output rows that read the same input row are filled once and copied.
+    let mut groups: Vec<(usize, &mut [T])> = Vec::new();
+    let mut rest: &mut [T] = &mut out;
+    let mut yy = 0;
+    while yy < out_h {
+        let src_row = rows[yy];
+        let repeats = rows[yy..].iter().take_while(|&&r| r == src_row).count();
+        let (group, tail) = rest.split_at_mut(repeats * out_w);
+        groups.push((src_row, group));
+        rest = tail;
+        yy += repeats;
+    }
+    let fill = |(src_row, group): (usize, &mut [T])| {
+        let line = &src[src_row * width..(src_row + 1) * width];
+        let (first, copies) = group.split_at_mut(out_w);
+        for (out, &x) in first.iter_mut().zip(&cols) {
             *out = line[x];
         }
-    });
+        for copy in copies.chunks_exact_mut(out_w) {
+            copy.copy_from_slice(first);
+        }
+    };
+    if out_w * out_h >= PARALLEL_MIN_VALUES {
+        groups.into_par_iter().for_each(fill);
+    } else {
+        groups.into_iter().for_each(fill);
+    }
     Ok(out)
 }
 
