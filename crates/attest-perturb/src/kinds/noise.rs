@@ -21,6 +21,7 @@
 use rayon::prelude::*;
 
 use crate::error::PerturbError;
+use crate::ops::resize::LEVEL_F32;
 use crate::params::{Family, KindDef, ParamDef, Params, SeverityTable};
 use crate::planes::Planes;
 use crate::random::{Rng, Seeds};
@@ -45,6 +46,25 @@ where
                     *v = f(*v, &mut rng).clamp(0.0, 1.0);
                 }
             });
+    }
+}
+
+/// `f(row, rng)` for every row of every plane, with the row's stream (as
+/// [`per_pixel_random`], which is this with a per-value closure): kinds whose per-value work
+/// is a loop body written inline, rather than a closure called per value.
+fn per_row_random<F>(planes: &mut Planes, seeds: &Seeds, f: F)
+where
+    F: Fn(&mut [f32], &mut Rng) + Sync,
+{
+    let width = planes.width;
+    if width == 0 {
+        return;
+    }
+    for (c, plane) in planes.planes.iter_mut().enumerate() {
+        plane
+            .par_chunks_mut(width)
+            .enumerate()
+            .for_each(|(row, values)| f(values, &mut seeds.row(c, row)));
     }
 }
 
@@ -163,6 +183,14 @@ fn gaussian_noise(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result
 fn shot_noise(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), PerturbError> {
     let photons = params.get("photons")?;
     let samplers = planes.is_8bit().then(|| LevelSamplers::new(photons));
+    if let (Some(table), false) = (&samplers, via_rgb(planes, params)?) {
+        per_row_random(planes, seeds, |values, rng| {
+            for v in values {
+                *v = ((table.sample(*v, rng) / photons) as f32).clamp(0.0, 1.0);
+            }
+        });
+        return Ok(());
+    }
     apply_noise(planes, params, seeds, |x, rng| {
         let count = match &samplers {
             Some(table) => table.sample(x, rng),
@@ -261,15 +289,18 @@ impl LevelSamplers {
 
     /// A Poisson count of mean `x · photons`; through the table when `x` is an exact 8-bit
     /// level (always, for planes made from 8-bit images), `Rng::poisson` otherwise.
+    #[inline]
     fn sample(&self, x: f32, rng: &mut Rng) -> f64 {
         let level = (x.clamp(0.0, 1.0) * 255.0 + 0.5) as usize;
         match self.by_level.get(level) {
-            Some(sampler) if level as f32 / 255.0 == x => self.sample_level(*sampler, rng),
+            // `LEVEL_F32[level]` is `level as f32 / 255`, without the division.
+            Some(sampler) if LEVEL_F32.get(level) == Some(&x) => self.sample_level(*sampler, rng),
             _ => rng.poisson(f64::from(x) * self.photons),
         }
     }
 
     /// One draw from a level's sampler.
+    #[inline]
     fn sample_level(&self, sampler: LevelSampler, rng: &mut Rng) -> f64 {
         match sampler {
             LevelSampler::Zero => 0.0,
@@ -284,6 +315,12 @@ impl LevelSamplers {
                 let u = rng.uniform();
                 let g = ((u * len as f64) as usize).min(len.saturating_sub(1));
                 let mut k = guide.get(g).map_or(0, |&k| k as usize);
+                // Two branch-free steps (the guide leaves about one to go; a step at the
+                // answer does not move, as `cdf[k] > u` there), then the loop for the rest:
+                // the same k as the plain loop, without its mispredicted exit.
+                for _ in 0..2 {
+                    k += usize::from(cdf.get(k).is_some_and(|&c| c <= u));
+                }
                 while cdf.get(k).is_some_and(|&c| c <= u) {
                     k += 1;
                 }
@@ -361,6 +398,24 @@ impl Ptrs {
 /// 1 − (1 − amount)³ and moves only part of the way to black or white.
 fn impulse_noise(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), PerturbError> {
     let amount = params.get("amount")?;
+    if !via_rgb(planes, params)? {
+        // `uniform() < p` ⇔ `(bits >> 11) · 2⁻⁵³ < p` ⇔ `bits >> 11 < ⌈p · 2⁵³⌉` (both
+        // products are exact): integer comparisons, the same draws and decisions.
+        let threshold = |p: f64| (p.clamp(0.0, 1.0) * TWO_53).ceil() as u64;
+        let (hit, salt) = (threshold(amount), threshold(SALT_VS_PEPPER));
+        per_row_random(planes, seeds, |values, rng| {
+            for v in values {
+                if rng.next_u64() >> 11 < hit {
+                    *v = if rng.next_u64() >> 11 < salt {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        });
+        return Ok(());
+    }
     apply_noise(planes, params, seeds, |x, rng| {
         if rng.uniform() < amount {
             if rng.uniform() < SALT_VS_PEPPER {
@@ -373,6 +428,9 @@ fn impulse_noise(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<
         }
     })
 }
+
+/// 2^53, the resolution of [`Rng::uniform`].
+const TWO_53: f64 = 9_007_199_254_740_992.0;
 
 /// Probability that an impulse hit is salt (white) rather than pepper (black); skimage's
 /// default, used by imagecorruptions and medmnistc.
