@@ -37,9 +37,13 @@ pub enum Command {
 /// Arguments of `attest perturb`.
 #[derive(Debug, clap::Args)]
 pub struct PerturbArgs {
-    /// Input image (PNG, TIFF or JPEG; 16-bit grayscale is kept 16-bit).
+    /// Input image: PNG, TIFF, JPEG or DICOM (16-bit grayscale is kept 16-bit; DICOM is
+    /// rendered as a viewer shows it: rescale, VOI window, MONOCHROME1 inverted).
     #[arg(value_name = "INPUT", required_unless_present = "list")]
     pub input: Option<PathBuf>,
+    /// The frame of a multi-frame DICOM input to read (from 0).
+    #[arg(long, value_name = "N")]
+    pub frame: Option<u32>,
     /// The perturbation kind (`attest perturb --list` lists them).
     #[arg(long, value_name = "K", required_unless_present = "list")]
     pub kind: Option<String>,

@@ -454,3 +454,101 @@ fn perturb_lists_kinds_and_rejects_unknown_ones() {
     let sheet = attest_perturb::io::read_image(&dir.path().join("sheet.png")).unwrap();
     assert!(sheet.width() > 6 * 40);
 }
+
+#[test]
+fn perturb_reads_dicom_as_rendered_and_names_undecodable_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let dicom = root().join("crates/attest-data/tests/fixtures/dicom");
+    let out_path = dir.path().join("ct.png");
+    let out = attest(
+        &[
+            "perturb",
+            dicom.join("CT_small.dcm").to_str().unwrap(),
+            "--kind",
+            "gaussian_blur",
+            "--severity",
+            "2",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = image::open(&out_path).unwrap();
+    assert_eq!((written.width(), written.height()), (128, 128));
+    assert!(matches!(written, image::DynamicImage::ImageLuma16(_)));
+
+    let lossy = attest(
+        &[
+            "perturb",
+            dicom.join("JPEG-lossy.dcm").to_str().unwrap(),
+            "--kind",
+            "gaussian_blur",
+            "--severity",
+            "2",
+            "-o",
+            dir.path().join("x.png").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(lossy.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&lossy.stderr);
+    assert!(
+        err.contains("JPEG-lossy.dcm") && err.contains("1.2.840.10008.1.2.4.51"),
+        "{err}"
+    );
+    assert!(err.contains("help:"), "{err}");
+}
+
+#[test]
+fn validate_reports_table_and_cohort_problems_at_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("cases.csv"),
+        "case_id,file,finding,site\na,x.png,pos,A\nb,x.png,neg,A\na,x.png,Pos,B\nc,missing.png,neg,B\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/design-example/data/images/a.png"),
+        data.join("x.png"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("attest.yaml"),
+        "attest: 1\nname: t\nintended_use: Testing.\nseed: 1\nmodel:\n  id: m\n  scores: s.csv\n  output: { task: binary }\n\
+         data:\n  table: data/cases.csv\n  id: case_id\n  image: file\n  label: { column: finding, positive: pos }\n\
+         cohorts:\n  a: { where: \"site = 'A' AND sitee = 'B'\" }\n\
+         tests:\n  - id: P\n    cohort: a\n    metric: auc\n    require: { estimate: \">= 0.5\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("s.csv"), "case_id,score\na,0.1\n").unwrap();
+    let out = attest(&["validate", "--format", "json", "attest.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diagnostics = doc["files"][0]["diagnostics"].as_array().unwrap();
+    let find = |code: &str| {
+        diagnostics
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap_or_else(|| panic!("no {code} in {diagnostics:#?}"))
+    };
+    let dup = find("attest::data::duplicate_id");
+    assert_eq!(dup["line"], 2, "{dup}");
+    assert!(dup["file"].as_str().unwrap().ends_with("cases.csv"));
+    let variant = find("attest::data::unknown_label");
+    assert!(
+        variant["message"].as_str().unwrap().contains("`Pos`"),
+        "{variant}"
+    );
+    let column = find("attest::spec::unknown_column");
+    assert_eq!(column["line"], 15);
+    assert_eq!(column["column"], 31, "{column}");
+    assert!(column["help"].as_str().unwrap().contains("`site`"));
+}

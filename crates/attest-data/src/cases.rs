@@ -129,6 +129,15 @@ impl Problem {
     }
 }
 
+/// "row 6" or "rows 1, 4": [`rows_text`] with its noun.
+pub fn rows_phrase(rows: &[usize]) -> String {
+    if rows.len() == 1 {
+        format!("row {}", rows_text(rows))
+    } else {
+        format!("rows {}", rows_text(rows))
+    }
+}
+
 /// Row numbers as people count them (1 = first row after the header), at most
 /// [`MAX_ROWS`] shown.
 pub fn rows_text(rows: &[usize]) -> String {
@@ -285,11 +294,7 @@ fn required_text(
         problems.push(
             Problem::error(
                 Code::MissingValue,
-                format!(
-                    "column `{column}` is empty in {} row(s): {}",
-                    missing.len(),
-                    rows_text(&missing)
-                ),
+                format!("column `{column}` is empty in {}", rows_phrase(&missing)),
             )
             .column(column)
             .rows(missing)
@@ -331,7 +336,7 @@ fn check_unique(ids: &[String], column: &str, problems: &mut Vec<Problem>) {
         problems.push(
             Problem::error(
                 Code::DuplicateId,
-                format!("case id `{id}` appears {} times, at rows {}", rows.len(), rows_text(rows)),
+                format!("case id `{id}` appears {} times, at {}", rows.len(), rows_phrase(rows)),
             )
             .column(column)
             .rows(rows.clone())
@@ -406,11 +411,11 @@ fn read_labels(spec: &Spec, table: &Table, problems: &mut Vec<Problem>) -> Optio
             Problem::warning(
                 Code::MissingLabel,
                 format!(
-                    "{} of {} rows have no label in column `{}` (rows {}); they are excluded from every metric",
+                    "{} of {} rows have no label in column `{}` ({}); they are excluded from every metric",
                     missing.len(),
                     values.len(),
                     label.column,
-                    rows_text(&missing)
+                    rows_phrase(&missing)
                 ),
             )
             .column(&label.column)
@@ -525,7 +530,7 @@ fn binary_labels(
     // same class written differently; silently counting it as the other class would corrupt
     // every metric.
     let mut near_miss = false;
-    for (value, n) in &counts {
+    for (value, _) in &counts {
         if matches(value) {
             continue;
         }
@@ -541,8 +546,8 @@ fn binary_labels(
                 Problem::error(
                     Code::UnknownLabel,
                     format!(
-                        "label `{value}` ({n} rows, e.g. row {}) looks like a variant of the {key} value `{wanted}` but would count as the opposite class",
-                        rows.first().map_or(0, |r| r + 1)
+                        "label `{value}` ({}) looks like a variant of the {key} value `{wanted}` but would count as the opposite class",
+                        rows_phrase(&rows)
                     ),
                 )
                 .column(&label.column)
@@ -661,8 +666,8 @@ fn report_unknown(
             Problem::error(
                 Code::UnknownLabel,
                 format!(
-                    "label `{value}` in column `{column}` (rows {}) is not one of the model's classes",
-                    rows_text(rows)
+                    "label `{value}` in column `{column}` ({}) is not one of the model's classes",
+                    rows_phrase(rows)
                 ),
             )
             .column(column)

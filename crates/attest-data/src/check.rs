@@ -11,7 +11,7 @@ use std::sync::Arc;
 use attest_spec::yaml::{Node, Span};
 use attest_spec::{Code, Diagnostic, Severity, Spec, SpecPath, SpecSource};
 
-use crate::cases::{self, rows_text, Cases, ImageCheck, Labels, Problem};
+use crate::cases::{self, rows_phrase, Cases, ImageCheck, Labels, Problem};
 use crate::cohort::{self, Predicate, PredicateError};
 
 /// Below this many cases a cohort is flagged as tiny (a warning): a proportion's 95%
@@ -319,19 +319,22 @@ fn table_diagnostics(
             } else {
                 Diagnostic::warning
             };
-            let in_table = csv.as_ref().and_then(|csv| {
-                p.rows
-                    .first()
-                    .and_then(|&r| csv.row_span(r))
-                    .map(|s| (csv, s))
-            });
+            let in_table = csv
+                .as_ref()
+                .filter(|csv| p.rows.first().and_then(|&r| csv.row_span(r)).is_some());
             let mut d = match in_table {
-                Some((csv, span)) => {
-                    let label = match &p.column {
-                        Some(c) => format!("row {} (column `{c}`)", p.rows[0] + 1),
-                        None => format!("row {}", p.rows[0] + 1),
-                    };
-                    severity_ctor(p.code, message, &csv.source).label(span, label)
+                Some(csv) => {
+                    let mut d = severity_ctor(p.code, message, &csv.source);
+                    for &row in p.rows.iter().take(MAX_LABELLED_ROWS) {
+                        if let Some(span) = csv.row_span(row) {
+                            let label = match &p.column {
+                                Some(c) => format!("row {} (column `{c}`)", row + 1),
+                                None => format!("row {}", row + 1),
+                            };
+                            d = d.label(span, label);
+                        }
+                    }
+                    d
                 }
                 None => {
                     let mut d = severity_ctor(p.code, message, spec_source);
@@ -342,10 +345,10 @@ fn table_diagnostics(
                         d = d.at(path.clone());
                     } else if !p.rows.is_empty() {
                         d.message = format!(
-                            "{} (`{}` rows {})",
+                            "{} (`{}` {})",
                             d.message,
                             table_path.display(),
-                            rows_text(&p.rows)
+                            rows_phrase(&p.rows)
                         );
                     }
                     d
@@ -367,6 +370,9 @@ fn label_for(p: &Problem) -> String {
         _ => "here".into(),
     }
 }
+
+/// How many rows one diagnostic underlines in a CSV file.
+const MAX_LABELLED_ROWS: usize = 5;
 
 /// A plain CSV file's text with the byte span of each data row, for pointing at rows.
 struct CsvLines {
@@ -393,6 +399,7 @@ impl CsvLines {
             .from_reader(text.as_bytes());
         let mut starts = Vec::new();
         let mut record = csv::ByteRecord::new();
+        reader.byte_headers().ok()?;
         loop {
             let position = reader.position().byte() as usize;
             match reader.read_byte_record(&mut record) {

@@ -415,7 +415,7 @@ fn read_dicom(path: &Path, options: &ReadOptions) -> Result<DecodedImage, ImageE
         return Err(dicom_error("it has no Pixel Data element".to_string()));
     }
     let decoded = object.decode_pixel_data_frame(frame).map_err(|e| {
-        let reason = e.to_string();
+        let reason = error_chain(&e);
         if is_codec_failure(&reason) {
             ImageError::UnsupportedTransferSyntax {
                 path: path.to_path_buf(),
@@ -480,15 +480,24 @@ fn is_codec_failure(reason: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
-/// Turns dicom-object's open error into a sentence, recognising truncation.
-fn describe_open_error(e: &dicom_object::ReadError) -> String {
+/// An error and its causes as one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
         source = s.source();
     }
+    text
+}
+
+/// Turns dicom-object's open error into a sentence, recognising truncation.
+fn describe_open_error(e: &dicom_object::ReadError) -> String {
+    let text = error_chain(e);
     let lower = text.to_ascii_lowercase();
     if lower.contains("unexpected end")
         || lower.contains("eof")

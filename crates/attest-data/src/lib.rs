@@ -11,5 +11,6 @@
 pub mod cases;
 pub mod check;
 pub mod cohort;
+pub mod hash;
 pub mod images;
 pub mod table;

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use attest_perturb::io::{read_image, write_image};
+use attest_data::images::{read_image, ReadOptions};
+use attest_perturb::io::write_image;
 use attest_perturb::sheet::contact_sheet;
 use attest_perturb::{kind, kinds, perturb, KindDef, Params, PerturbError};
 
@@ -30,7 +31,16 @@ pub fn run(args: &PerturbArgs) -> Result<ExitStatus, CommandError> {
         ));
     };
     let def = kind(name).map_err(usage)?;
-    let image = read_image(input).map_err(|e| CommandError::Data(e.to_string()))?;
+    let options = ReadOptions {
+        frame: args.frame,
+        ..ReadOptions::default()
+    };
+    let image = read_image(input, &options)
+        .map_err(|e| match e.help() {
+            Some(help) => CommandError::Data(format!("{e}\n  help: {help}")),
+            None => CommandError::Data(e.to_string()),
+        })?
+        .image;
     if args.sheet {
         let overrides = parse_overrides(&args.params)?;
         let sheet = contact_sheet(
