@@ -91,6 +91,16 @@ impl Rng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
+    /// Fills `out` with [`Rng::uniform`] deviates: the values (and stream position) of
+    /// calling it `out.len()` times, with the state held in registers.
+    pub fn fill_uniform(&mut self, out: &mut [f64]) {
+        let mut local = self.clone();
+        for o in out {
+            *o = local.uniform();
+        }
+        self.s = local.s;
+    }
+
     /// Uniform in [a, b).
     #[inline]
     pub fn uniform_in(&mut self, a: f64, b: f64) -> f64 {
@@ -269,6 +279,17 @@ mod tests {
         assert!(mean.abs() < 0.01, "{mean}");
         assert!((var - 1.0).abs() < 0.01, "{var}");
         assert!((tail - 0.0027).abs() < 0.0005, "{tail}");
+    }
+
+    #[test]
+    fn fill_uniform_continues_the_stream_like_uniform() {
+        let (mut a, mut b) = (Rng::new(6), Rng::new(6));
+        let mut buffer = vec![0.0; 1001];
+        a.fill_uniform(&mut buffer);
+        for &u in &buffer {
+            assert_eq!(u.to_bits(), b.uniform().to_bits());
+        }
+        assert_eq!(a.next_u64(), b.next_u64());
     }
 
     #[test]

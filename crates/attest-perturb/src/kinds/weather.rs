@@ -201,13 +201,23 @@ impl Wibble<'_> {
         F: Fn(usize, &mut [f64]) + Sync,
     {
         let mut out = vec![0.0f64; n * n];
-        out.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
-            base_row(i, row);
-            let mut rng = self.seeds.global(stream_key(KEY_FOG, self.level, set, i));
-            for v in row.iter_mut() {
-                *v = *v / 4.0 + self.wibble * rng.uniform_in(-self.wibble, self.wibble);
-            }
-        });
+        let wibble = self.wibble;
+        // `uniform_in(−w, w)` = `−w + (w − (−w)) · u`, with the row's uniforms drawn first so
+        // that the arithmetic is one vectorisable loop (same draws, same operations).
+        let (low, span) = (-wibble, wibble - -wibble);
+        out.par_chunks_mut(n).enumerate().for_each_init(
+            || vec![0.0f64; n],
+            |uniforms, (i, row)| {
+                base_row(i, row);
+                let uniforms = &mut uniforms[..row.len()];
+                self.seeds
+                    .global(stream_key(KEY_FOG, self.level, set, i))
+                    .fill_uniform(uniforms);
+                for (v, &u) in row.iter_mut().zip(uniforms.iter()) {
+                    *v = *v / 4.0 + wibble * (low + span * u);
+                }
+            },
+        );
         out
     }
 }
@@ -282,15 +292,14 @@ fn fog_body(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), P
     // The reference's `A -= A.min(); A /= A.max()` over the whole map, applied to the crop.
     let (min, max) = min_max(&map);
     let range = if max > min { max - min } else { f64::INFINITY };
-    let layer: Vec<f32> = map
-        .chunks_exact(size)
-        .take(height)
-        .flat_map(|row| {
+    let mut layer = crate::planes::take_buffer(width * height);
+    for row in map.chunks_exact(size).take(height) {
+        layer.extend(
             row[..width]
                 .iter()
-                .map(|&f| (strength * ((f - min) / range)) as f32)
-        })
-        .collect();
+                .map(|&f| (strength * ((f - min) / range)) as f32),
+        );
+    }
     for plane in &mut planes.planes {
         plane
             .par_chunks_mut(width)
@@ -301,6 +310,7 @@ fn fog_body(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), P
                 }
             });
     }
+    crate::planes::give_back(layer);
     Ok(())
 }
 
