@@ -69,3 +69,108 @@ fn the_init_template_is_valid_but_for_its_placeholder_files() {
     assert!(offline.is_valid(), "{}", render_all(&offline));
     assert!(offline.diagnostics.is_empty(), "{}", render_all(&offline));
 }
+
+/// Every example's data passes the data layer: the table reads, no row has a problem, every
+/// cohort evaluates and none is empty or tiny.
+#[test]
+fn every_example_dataset_is_clean() {
+    let examples = workspace_root().join("examples");
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let dir = entry.unwrap().path();
+        let spec_path = dir.join("attest.yaml");
+        if !spec_path.is_file() {
+            continue;
+        }
+        let validation = validate_file(&spec_path).unwrap();
+        let spec = validation.valid_spec().unwrap().clone();
+        let images = if spec.model.is_scores_only() {
+            attest_data::cases::ImageCheck::Skip
+        } else {
+            attest_data::cases::ImageCheck::Exists
+        };
+        let check = attest_data::check::check(&spec, &validation.source, &dir, images);
+        let rendered: Vec<String> = check
+            .diagnostics
+            .iter()
+            .map(attest_integration_tests::render)
+            .collect();
+        assert!(
+            check.diagnostics.is_empty(),
+            "{}:\n{}",
+            spec_path.display(),
+            rendered.join("\n")
+        );
+        assert!(check.cohorts.is_some());
+    }
+}
+
+/// The NIH example's cohort counts equal DuckDB's for the same predicates
+/// (`examples/nih-cohorts/check_cohorts.py` → `cohort_counts.json`).
+#[test]
+fn nih_cohort_counts_match_duckdb() {
+    let dir = workspace_root().join("examples/nih-cohorts");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cohort_counts.json")).unwrap())
+            .unwrap();
+    let validation = validate_file(&dir.join("attest.yaml")).unwrap();
+    let spec = validation.valid_spec().unwrap().clone();
+    let check = attest_data::check::check(
+        &spec,
+        &validation.source,
+        &dir,
+        attest_data::cases::ImageCheck::Skip,
+    );
+    let cohorts = check.cohorts.unwrap();
+    let expected = reference["cohorts"].as_object().unwrap();
+    assert_eq!(cohorts.len(), expected.len());
+    for c in &cohorts {
+        let e = &expected[&c.name];
+        assert_eq!(c.n() as u64, e["n"].as_u64().unwrap(), "{} n", c.name);
+        assert_eq!(
+            c.positives.map(|v| v as u64),
+            e["positives"].as_u64(),
+            "{} positives",
+            c.name
+        );
+        assert_eq!(
+            c.negatives.map(|v| v as u64),
+            e["negatives"].as_u64(),
+            "{} negatives",
+            c.name
+        );
+    }
+    assert_eq!(cohorts[0].n(), 112_120);
+}
+
+/// The bundled example stays small enough to clone comfortably (the data issue's limit).
+#[test]
+fn the_chest_xray_example_is_under_20_mb() {
+    fn size(path: &std::path::Path) -> u64 {
+        if path.is_dir() {
+            std::fs::read_dir(path)
+                .unwrap()
+                .map(|e| size(&e.unwrap().path()))
+                .sum()
+        } else {
+            std::fs::metadata(path).unwrap().len()
+        }
+    }
+    let bytes = size(&workspace_root().join("examples/chest-xray"));
+    assert!(bytes < 20 << 20, "examples/chest-xray is {bytes} bytes");
+}
+
+/// The generated example files are exactly what the committed generator wrote
+/// (`examples/chest-xray/data/SHA256SUMS`, `sha256sum -c` format).
+#[test]
+fn the_chest_xray_data_matches_its_checksums() {
+    let data = workspace_root().join("examples/chest-xray/data");
+    let sums = std::fs::read_to_string(data.join("SHA256SUMS")).unwrap();
+    let mut checked = 0;
+    for line in sums.lines().filter(|l| !l.trim().is_empty()) {
+        let (hash, name) = line.split_once("  ").unwrap();
+        let actual = attest_data::hash::sha256_file(&data.join(name)).unwrap();
+        assert_eq!(actual, hash, "{name}");
+        checked += 1;
+    }
+    assert!(checked > 300, "{checked} files listed");
+}

@@ -564,13 +564,14 @@ fn binary_labels(
         .filter(|(v, _)| !matches(v))
         .map(|(v, n)| format!("`{v}` ({n})"))
         .collect();
-    if other.len() > 1 {
-        let opposite = if is_positive { "negative" } else { "positive" };
+    // `negative:` is the form for columns listing findings (`Effusion|Mass`), where many
+    // positive values are the point; warn only for `positive:`.
+    if other.len() > 1 && is_positive {
         problems.push(
             Problem::warning(
                 Code::UnknownLabel,
                 format!(
-                    "column `{}` holds {} values besides `{wanted}`, all counted as {opposite}: {}",
+                    "column `{}` holds {} values besides `{wanted}`, all counted as negative: {}",
                     label.column,
                     other.len(),
                     other

@@ -284,15 +284,16 @@ fn inner_span(
     range: &std::ops::Range<usize>,
 ) -> Option<Span> {
     let written = text.get(value.offset..value.offset + value.len)?;
+    // Plain and quoted scalars start with the text (after the quote); a block scalar (`>-`)
+    // holds it after its header line.
     let start = if written.starts_with(predicate) {
         0
+    } else if written.get(1..)?.starts_with(predicate) {
+        1
+    } else if predicate.is_empty() {
+        return None;
     } else {
-        let quoted = &written.get(1..)?;
-        if quoted.starts_with(predicate) {
-            1
-        } else {
-            return None;
-        }
+        written.find(predicate)?
     };
     let len = range
         .end

@@ -54,6 +54,11 @@ pub fn below(rng: &mut ChaCha8Rng, bound: u32) -> u32 {
     (m >> 32) as u32
 }
 
+/// A uniform number in [0, 1) with 53 random bits.
+pub fn unit(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
