@@ -475,4 +475,34 @@ mod tests {
         assert_eq!(i, 1);
         assert!(message.contains("not true/false"), "{message}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any text — including SQL-ish fragments, quotes and unicode — parses or gives a
+        /// located error; ranges always lie inside the text on character boundaries.
+        #[test]
+        fn parsing_never_panics_and_ranges_are_valid(
+            text in "(age|sex|\"Patient Age\"|'F'|'é'|65|>=|=|<>|AND|OR|NOT|IN|\\(|\\)|,|%| |\n|\\$|;|ö|🙂){0,24}"
+        ) {
+            match Predicate::parse(&text) {
+                Ok(p) => {
+                    for c in p.columns() {
+                        proptest::prop_assert!(text.get(c.range.clone()).is_some(), "{c:?}");
+                    }
+                    let _ = p.check_columns(&columns());
+                }
+                Err(e) => {
+                    proptest::prop_assert!(text.get(e.range.clone()).is_some(), "{e:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(text in "\\PC{0,64}") {
+            if let Err(e) = Predicate::parse(&text) {
+                proptest::prop_assert!(text.get(e.range.clone()).is_some(), "{e:?}");
+            }
+        }
+    }
 }

@@ -183,3 +183,35 @@ fn pixel_limit_refuses_before_decoding() {
     let e = read_image(&fixture("RG1_UNCI.dcm"), &options).err();
     assert!(matches!(e, Some(ImageError::TooLarge { .. })), "{e:?}");
 }
+
+#[test]
+fn multi_frame_objects_need_a_frame_and_give_the_one_asked_for() {
+    let path = fixture("multiframe.dcm");
+    let refused = read_image(&path, &ReadOptions::default()).err();
+    assert!(
+        matches!(refused, Some(ImageError::MultiFrame { frames: 3, .. })),
+        "{refused:?}"
+    );
+    let mut means = Vec::new();
+    for frame in 0..3 {
+        let options = ReadOptions {
+            frame: Some(frame),
+            ..ReadOptions::default()
+        };
+        let d = read_image(&path, &options).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((d.image.width(), d.image.height()), (16, 16));
+        assert_eq!(d.info.frames, 3);
+        let n = d.image.len() as f64;
+        means.push((0..d.image.len()).map(|i| d.image.sample(i)).sum::<f64>() / n);
+    }
+    assert!(means[0] < means[1] && means[1] < means[2], "{means:?}");
+    let options = ReadOptions {
+        frame: Some(3),
+        ..ReadOptions::default()
+    };
+    let missing = read_image(&path, &options).err();
+    assert!(
+        matches!(missing, Some(ImageError::NoSuchFrame { .. })),
+        "{missing:?}"
+    );
+}
