@@ -36,12 +36,25 @@ fn a_misspelt_metric_exits_2_with_line_column_and_suggestion() {
         .unwrap()
         .replacen("metric: sensitivity", "metric: sensitivty", 1)
         .replace("models/baseline.onnx", "../m.onnx");
+    let line = 1 + text
+        .lines()
+        .position(|l| l.contains("metric: sensitivty"))
+        .unwrap();
+    let column = 1 + text
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("sensitivty")
+        .unwrap();
     std::fs::write(dir.path().join("attest.yaml"), text).unwrap();
     let out = attest(&["validate", "--skip-files", "attest.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     let text = stdout(&out);
     assert!(text.contains("unknown metric `sensitivty`"), "{text}");
-    assert!(text.contains("[attest.yaml:59:13]"), "{text}");
+    assert!(
+        text.contains(&format!("[attest.yaml:{line}:{column}]")),
+        "{text}"
+    );
     assert!(text.contains("did you mean `sensitivity`?"), "{text}");
     assert!(
         text.contains("✗ attest.yaml: invalid (1 error, 0 warnings)"),

@@ -107,6 +107,11 @@ pub fn check(
             ));
         }
     }
+    if let Some(columns) = &columns {
+        for d in grouping_column_diagnostics(spec, columns, source, doc.as_ref()) {
+            diagnostics.push(d);
+        }
+    }
     let Some(cases) = loaded.cases else {
         diagnostics.sort_by_key(|d| d.severity != Severity::Error);
         return DataCheck {
@@ -170,6 +175,52 @@ pub fn check(
         cohorts,
         diagnostics,
     }
+}
+
+/// Columns named by operating points (`per:`) and subgroup tests (`across:`) that the table
+/// lacks. The spec layer checks these only in CSV headers; this covers every format (it runs
+/// only on a spec the spec layer accepted, so nothing is reported twice).
+fn grouping_column_diagnostics(
+    spec: &Spec,
+    columns: &[String],
+    source: &Arc<SpecSource>,
+    doc: Option<&Node>,
+) -> Vec<Diagnostic> {
+    let mut named: Vec<(SpecPath, &str)> = Vec::new();
+    for (name, op) in &spec.operating_points {
+        if let Some(per) = &op.per {
+            named.push((
+                SpecPath::root()
+                    .key("operating_points")
+                    .key(name.clone())
+                    .key("per"),
+                per,
+            ));
+        }
+    }
+    for (i, test) in spec.tests.iter().enumerate() {
+        if let Some(across) = &test.across {
+            named.push((SpecPath::root().key("tests").index(i).key("across"), across));
+        }
+    }
+    named
+        .into_iter()
+        .filter(|(_, column)| !columns.iter().any(|c| c == column))
+        .map(|(path, column)| {
+            let span = doc.map(|d| d.label_span(&path)).unwrap_or_default();
+            let help = attest_spec::did_you_mean(column, columns.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("the table's columns are: {}", columns.join(", ")));
+            Diagnostic::error(
+                Code::UnknownColumn,
+                format!("the case table has no column `{column}`"),
+                source,
+            )
+            .at(path)
+            .label(span, "unknown column")
+            .help(help)
+        })
+        .collect()
 }
 
 fn summarise(
