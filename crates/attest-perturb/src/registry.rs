@@ -36,6 +36,25 @@ pub fn severity_params(name: &str, severity: u8) -> Result<Params, PerturbError>
 /// Applies the kind of `params` to `image` with `seed`. The output has the input's size and
 /// pixel type.
 pub fn perturb(image: &Image, params: &Params, seed: u64) -> Result<Image, PerturbError> {
+    if let Some(out) = direct_path(image, params) {
+        return out;
+    }
+    perturb_planes(image, params, seed)
+}
+
+/// Kinds that can skip the f32 planes on 8-bit input because their result is a per-channel
+/// lookup table; each is tested to equal [`perturb_planes`] exactly. (Dispatch by name keeps
+/// the fast paths in one place rather than adding a field to all 38 kind definitions.)
+fn direct_path(image: &Image, params: &Params) -> Option<Result<Image, PerturbError>> {
+    match params.kind().name {
+        "contrast" => crate::kinds::digital::contrast_levels(image, params),
+        _ => None,
+    }
+}
+
+/// The general path: the image as f32 planes, the kind's apply function, back to the input's
+/// pixel type.
+fn perturb_planes(image: &Image, params: &Params, seed: u64) -> Result<Image, PerturbError> {
     let mut planes = Planes::from_image(image);
     (params.kind().apply)(&mut planes, params, &Seeds::new(seed))?;
     if planes.width != image.width() || planes.height != image.height() {
@@ -65,4 +84,57 @@ pub fn perturb_at_severity(
         return Ok(image.clone());
     }
     perturb(image, &def.severity(severity, None)?, seed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic 8-bit image with every level present and an uneven histogram.
+    fn levels(channels: usize) -> Image {
+        let (w, h) = (37, 23);
+        let samples: Vec<u8> = (0..w * h * channels)
+            .map(|i| ((i * 97 + i / 7 * 31) % 256) as u8)
+            .collect();
+        match channels {
+            1 => Image::gray8(w, h, samples),
+            _ => Image::rgb8(w, h, samples),
+        }
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn direct_paths_equal_the_planes_path() {
+        for channels in [1, 3] {
+            let image = levels(channels);
+            for name in ["contrast"] {
+                let def = kind(name).unwrap_or_else(|e| panic!("{e}"));
+                let mut all: Vec<Params> = (1..=def.max_severity())
+                    .map(|s| def.severity(s, None).unwrap_or_else(|e| panic!("{e}")))
+                    .collect();
+                for extra in [1.0, 1.7, 0.0] {
+                    let p = def.severity(1, None).unwrap_or_else(|e| panic!("{e}"));
+                    all.push(p.with("factor", extra).unwrap_or_else(|e| panic!("{e}")));
+                }
+                for params in all {
+                    let direct = direct_path(&image, &params)
+                        .unwrap_or_else(|| panic!("{name} has a direct path"))
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    let planes =
+                        perturb_planes(&image, &params, 0).unwrap_or_else(|e| panic!("{e}"));
+                    assert_eq!(
+                        direct,
+                        planes,
+                        "{name} {:?} channels {channels}",
+                        params.pairs()
+                    );
+                }
+            }
+        }
+        // 16-bit images take the planes path.
+        let wide = Image::gray16(4, 4, (0..16).map(|v| v * 4000).collect())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let params = severity_params("contrast", 3).unwrap_or_else(|e| panic!("{e}"));
+        assert!(direct_path(&wide, &params).is_none());
+    }
 }
