@@ -206,14 +206,12 @@ pub fn read_image(path: &Path, options: &ReadOptions) -> Result<DecodedImage, Im
         source,
     };
     let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > options.limits.max_file_bytes {
-        return Err(ImageError::TooLarge {
-            path: path.to_path_buf(),
-            what: "file size in bytes",
-            value: size,
-            limit: options.limits.max_file_bytes,
-        });
-    }
+    within(
+        path,
+        "file size in bytes",
+        size,
+        options.limits.max_file_bytes,
+    )?;
     let mut head = [0u8; 132];
     let read = read_prefix(path, &mut head).map_err(io)?;
     let head = &head[..read];
@@ -239,6 +237,19 @@ pub fn read_image(path: &Path, options: &ReadOptions) -> Result<DecodedImage, Im
             })
         }
     }
+}
+
+/// `Err(TooLarge)` when `value` exceeds `limit`.
+fn within(path: &Path, what: &'static str, value: u64, limit: u64) -> Result<(), ImageError> {
+    if value > limit {
+        return Err(ImageError::TooLarge {
+            path: path.to_path_buf(),
+            what,
+            value,
+            limit,
+        });
+    }
+    Ok(())
 }
 
 /// Reads up to `buf.len()` bytes from the start of the file.
@@ -311,26 +322,20 @@ fn read_raster(
     // allocation capped at 16-bit RGBA of that many pixels.
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
-    reader.limits(decoder_limits.clone());
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| decode_error(e.to_string()))?;
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > limits.max_pixels {
-        return Err(ImageError::TooLarge {
-            path: path.to_path_buf(),
-            what: "pixel count",
-            value: pixels,
-            limit: limits.max_pixels,
-        });
-    }
-    let file = File::open(path).map_err(|source| ImageError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut reader = image::ImageReader::with_format(std::io::BufReader::new(file), codec_format);
     reader.limits(decoder_limits);
-    let decoded = reader.decode().map_err(|e| decode_error(e.to_string()))?;
+    // One open: the header gives the size, checked before any pixel is decoded.
+    let decoder = reader
+        .into_decoder()
+        .map_err(|e| decode_error(e.to_string()))?;
+    let (width, height) = image::ImageDecoder::dimensions(&decoder);
+    within(
+        path,
+        "pixel count",
+        u64::from(width) * u64::from(height),
+        limits.max_pixels,
+    )?;
+    let decoded =
+        image::DynamicImage::from_decoder(decoder).map_err(|e| decode_error(e.to_string()))?;
     let image =
         attest_perturb::io::from_dynamic(decoded).map_err(|e| decode_error(e.to_string()))?;
     Ok(DecodedImage {
@@ -386,14 +391,7 @@ fn read_dicom(path: &Path, options: &ReadOptions) -> Result<DecodedImage, ImageE
         .saturating_mul(columns)
         .saturating_mul(samples)
         .saturating_mul(u64::from(frames));
-    if pixels > options.limits.max_pixels {
-        return Err(ImageError::TooLarge {
-            path: path.to_path_buf(),
-            what: "pixel count",
-            value: pixels,
-            limit: options.limits.max_pixels,
-        });
-    }
+    within(path, "pixel count", pixels, options.limits.max_pixels)?;
     let frame = match (frames, options.frame) {
         (1, None) => 0,
         (_, None) => {

@@ -191,6 +191,16 @@ impl Table {
         }
     }
 
+    /// A column cast to text (numbers written as polars writes them), with its gaps.
+    fn text_cells(&self, name: &str) -> Result<StringChunked, TableError> {
+        let parse = |e: PolarsError| TableError::Parse {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let cast = self.column(name)?.cast(&DataType::String).map_err(parse)?;
+        cast.str().cloned().map_err(parse)
+    }
+
     /// Whether a column holds numbers (integers or floats).
     pub fn is_numeric(&self, name: &str) -> Result<bool, TableError> {
         Ok(self.column(name)?.dtype().is_primitive_numeric())
@@ -251,17 +261,7 @@ impl Table {
     /// A column as text (numbers written as polars writes them); missing values are an
     /// error listing the rows.
     pub fn string_column(&self, name: &str) -> Result<Vec<String>, TableError> {
-        let column = self.column(name)?;
-        let cast = column
-            .cast(&DataType::String)
-            .map_err(|e| TableError::Parse {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })?;
-        let strings = cast.str().map_err(|e| TableError::Parse {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+        let strings = self.text_cells(name)?;
         let mut values = Vec::with_capacity(self.len());
         let mut missing = Vec::new();
         for (row, value) in strings.iter().enumerate() {
@@ -279,17 +279,7 @@ impl Table {
     /// A column as text with gaps: `None` where the cell is missing or blank. Numbers are
     /// written as polars writes them (an integer column gives `"1"`, not `"1.0"`).
     pub fn optional_text_column(&self, name: &str) -> Result<Vec<Option<String>>, TableError> {
-        let column = self.column(name)?;
-        let cast = column
-            .cast(&DataType::String)
-            .map_err(|e| TableError::Parse {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })?;
-        let strings = cast.str().map_err(|e| TableError::Parse {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+        let strings = self.text_cells(name)?;
         Ok(strings
             .iter()
             .map(|v| v.filter(|s| !s.trim().is_empty()).map(str::to_string))
