@@ -18,7 +18,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check specs for errors without running them (no model or image is loaded).
+    /// Check specs for errors without running them: the spec, its data and cohorts, and its
+    /// model (loaded and checked against `model.input`/`model.output`; no image is scored).
     Validate(ValidateArgs),
     /// Print the JSON Schema of the spec (or of the results record).
     Schema(SchemaArgs),
@@ -32,6 +33,41 @@ pub enum Command {
     /// Apply a perturbation kind to an image (or list the kinds, or draw a contact sheet of
     /// every severity) — to see what a robustness test does to a radiograph.
     Perturb(PerturbArgs),
+    /// Score every case of a spec's data (or one cohort) with the spec's model and write one
+    /// row per case: checks that the model runs on the data, and how fast, before a full run.
+    Predict(PredictArgs),
+}
+
+/// Arguments of `attest predict`.
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// The spec whose model and data are used.
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+    /// Output CSV: the data's id column, then `score` (binary) or one column per class.
+    #[arg(short = 'o', long = "output", value_name = "CSV")]
+    pub output: PathBuf,
+    /// Score only this cohort's cases (default: every case).
+    #[arg(long, value_name = "NAME")]
+    pub cohort: Option<String>,
+    /// ONNX runtime, overriding the spec's `model.backend`.
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    pub backend: Option<Backend>,
+    /// Threads for decoding, preprocessing and the forward pass [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Images per forward pass (memory is bounded by this many preprocessed images).
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub batch: usize,
+}
+
+/// ONNX runtimes selectable by flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// tract: embedded, pure Rust (the default).
+    Tract,
+    /// onnxruntime, loaded from ORT_DYLIB_PATH (needs a build with `--features onnxruntime`).
+    Onnxruntime,
 }
 
 /// Arguments of `attest perturb`.
@@ -134,7 +170,8 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Skip checks that read other files (referenced files exist, table columns).
+    /// Skip checks that read other files (referenced files exist, table columns, cohorts,
+    /// the model).
     #[arg(long)]
     pub skip_files: bool,
     /// Treat warnings (e.g. threshold leakage) as errors.

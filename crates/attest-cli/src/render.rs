@@ -26,6 +26,12 @@ pub fn stdout_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+/// Whether standard error wants colour.
+pub fn stderr_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
 /// Writes `text` to stdout; a closed pipe (`attest … | head`) ends the output quietly instead
 /// of panicking like `println!`.
 pub fn emit(text: &str) {

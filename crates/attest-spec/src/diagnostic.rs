@@ -169,6 +169,16 @@ pub enum Code {
     MissingImage,
     /// A value of the id, image or cluster column is missing.
     MissingValue,
+    /// The model file cannot be read or parsed, or its weights do not fit the architecture.
+    ModelLoad,
+    /// The ONNX graph uses an operator the chosen backend does not implement.
+    UnsupportedOperator,
+    /// The model's input does not take what `model.input` produces.
+    ModelInput,
+    /// The model's output does not match `model.output`.
+    ModelOutput,
+    /// The chosen backend (onnxruntime) is not available in this build or on this machine.
+    BackendUnavailable,
 }
 
 impl Code {
@@ -220,6 +230,11 @@ impl Code {
             Code::UnknownLabel => "attest::data::unknown_label",
             Code::MissingImage => "attest::data::missing_image",
             Code::MissingValue => "attest::data::missing_value",
+            Code::ModelLoad => "attest::model::load",
+            Code::UnsupportedOperator => "attest::model::unsupported_operator",
+            Code::ModelInput => "attest::model::input_shape",
+            Code::ModelOutput => "attest::model::output_shape",
+            Code::BackendUnavailable => "attest::model::backend_unavailable",
         }
     }
 }

@@ -3,7 +3,9 @@
 mod explain;
 mod init;
 mod metrics;
+mod model_check;
 mod perturb;
+mod predict;
 mod schema;
 mod validate;
 
@@ -28,6 +30,8 @@ pub enum CommandError {
     Usage(String),
     /// An input file's content cannot be used (a missing column, missing values).
     Data(String),
+    /// The model could not be loaded or run.
+    Model(attest_model::ModelError),
 }
 
 impl std::fmt::Display for CommandError {
@@ -39,6 +43,7 @@ impl std::fmt::Display for CommandError {
                 source,
             } => write!(f, "cannot {action} `{}`: {source}", path.display()),
             CommandError::Usage(message) | CommandError::Data(message) => f.write_str(message),
+            CommandError::Model(e) => write!(f, "{e}\n  help: {}", e.help()),
         }
     }
 }
@@ -47,7 +52,7 @@ impl CommandError {
     /// The exit status this error means.
     pub fn status(&self) -> ExitStatus {
         match self {
-            CommandError::Io { .. } => ExitStatus::RuntimeError,
+            CommandError::Io { .. } | CommandError::Model(_) => ExitStatus::RuntimeError,
             CommandError::Usage(_) | CommandError::Data(_) => ExitStatus::Invalid,
         }
     }
@@ -62,5 +67,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Explain(args) => explain::run(&args),
         Command::Metrics(args) => metrics::run(&args),
         Command::Perturb(args) => perturb::run(&args),
+        Command::Predict(args) => predict::run(&args),
     }
 }

@@ -7,6 +7,7 @@ use attest_data::check::CohortCases;
 use attest_spec::{validate_source, SpecSource, ValidateOptions, Validation};
 
 use crate::cli::{Format, ValidateArgs};
+use crate::commands::model_check::{check_models, ModelSummary};
 use crate::commands::CommandError;
 use crate::exit::ExitStatus;
 use crate::render;
@@ -17,6 +18,8 @@ struct Checked {
     outcome: Result<Validation, attest_spec::LoadError>,
     /// The cohorts resolved on the real table, when the spec and its data are valid.
     cohorts: Option<Vec<CohortCases>>,
+    /// The models loaded, when the spec and its data are valid.
+    models: Vec<ModelSummary>,
 }
 
 /// Validates each spec; exit 0 when all are valid, 2 otherwise.
@@ -26,6 +29,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitStatus, CommandError> {
         .iter()
         .map(|path| {
             let mut cohorts = None;
+            let mut models = Vec::new();
             let outcome = attest_spec::read_spec_file(path).map(|text| {
                 let base_dir = (!args.skip_files).then(|| {
                     path.parent()
@@ -41,6 +45,9 @@ pub fn run(args: &ValidateArgs) -> Result<ExitStatus, CommandError> {
                 );
                 if let Some(base_dir) = base_dir {
                     cohorts = check_data(&mut validation, &base_dir);
+                    if validation.is_valid() {
+                        models = check_models(&mut validation, &base_dir);
+                    }
                 }
                 validation
             });
@@ -48,6 +55,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitStatus, CommandError> {
                 name: path.display().to_string(),
                 outcome,
                 cohorts,
+                models,
             }
         })
         .collect();
@@ -96,6 +104,27 @@ fn cohort_line(c: &CohortCases) -> String {
     format!("  {:<16} {:>7} cases{classes}{unlabelled}", c.name, c.n())
 }
 
+fn model_line(m: &ModelSummary) -> String {
+    let Some(info) = &m.info else {
+        return format!("{}: precomputed scores table", m.name);
+    };
+    let dim = |d: Option<usize>| d.map_or_else(|| "any".to_string(), |v| v.to_string());
+    let outputs = info.outputs.map_or_else(String::new, |k| {
+        format!(", {} output{}", k, if k == 1 { "" } else { "s" })
+    });
+    let sha = info.weights_sha256.as_ref().map_or_else(String::new, |s| {
+        format!(", weights sha256 {}…", &s[..12.min(s.len())])
+    });
+    format!(
+        "{}: {}, input {}×{}×{}{outputs}{sha}",
+        m.name,
+        info.backend,
+        dim(info.input[0]),
+        dim(info.input[1]),
+        dim(info.input[2])
+    )
+}
+
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
@@ -123,6 +152,9 @@ fn print_human(checked: &[Checked], failed: &dyn Fn(&Checked) -> bool) {
                 } else {
                     println!("✓ {}: valid", c.name);
                 }
+                for m in &c.models {
+                    println!("{}", model_line(m));
+                }
                 if let Some(cohorts) = &c.cohorts {
                     println!("cohorts:");
                     for cohort in cohorts {
@@ -145,6 +177,13 @@ fn print_json(checked: &[Checked], failed: &dyn Fn(&Checked) -> bool) {
                 "errors": v.diagnostics.error_count(),
                 "warnings": v.diagnostics.warning_count(),
                 "diagnostics": v.diagnostics.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
+                "models": c.models.iter().map(|m| serde_json::json!({
+                    "name": m.name,
+                    "backend": m.info.as_ref().map(|i| i.backend.clone()),
+                    "input": m.info.as_ref().map(|i| i.input),
+                    "outputs": m.info.as_ref().and_then(|i| i.outputs),
+                    "weights_sha256": m.info.as_ref().and_then(|i| i.weights_sha256.clone()),
+                })).collect::<Vec<_>>(),
                 "cohorts": c.cohorts.as_ref().map(|list| list.iter().map(|k| serde_json::json!({
                     "name": k.name,
                     "where": k.predicate,
