@@ -35,7 +35,7 @@ fn a_misspelt_metric_exits_2_with_line_column_and_suggestion() {
     let text = std::fs::read_to_string(root().join("examples/chest-xray/attest.yaml"))
         .unwrap()
         .replacen("metric: sensitivity", "metric: sensitivty", 1)
-        .replace("models/baseline.onnx", "../m.onnx");
+        .replace("models/nodule_cnn.onnx", "../m.onnx");
     let line = 1 + text
         .lines()
         .position(|l| l.contains("metric: sensitivty"))
@@ -564,4 +564,101 @@ fn validate_reports_table_and_cohort_problems_at_their_place() {
     assert_eq!(column["line"], 15);
     assert_eq!(column["column"], 31, "{column}");
     assert!(column["help"].as_str().unwrap().contains("`site`"));
+}
+
+/// A copy of the bundled example (spec, data, models) in a temporary folder, with the
+/// spec's text changed by `edit`.
+fn example_copy(edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let example = root().join("examples/chest-xray");
+    let text = std::fs::read_to_string(example.join("attest.yaml")).unwrap();
+    std::fs::write(dir.path().join("attest.yaml"), edit(text)).unwrap();
+    for sub in ["data", "models"] {
+        symlink_dir(&example.join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+#[cfg(unix)]
+fn symlink_dir(from: &Path, to: &Path) {
+    std::os::unix::fs::symlink(from.canonicalize().unwrap(), to).unwrap();
+}
+
+#[test]
+fn validate_loads_the_model_and_names_its_backend_and_weights() {
+    let out = attest(&["validate", "examples/chest-xray/attest.yaml"], &root());
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("model: tract 0.23 (ONNX), input 1×224×224, 1 output, weights sha256 "),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_model_input_that_contradicts_the_spec_is_an_error_at_model_input() {
+    let dir = example_copy(|t| t.replace("size: [224, 224]", "size: [256, 256]"));
+    let out = attest(&["validate", "attest.yaml"], dir.path());
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("attest::model::input_shape"), "{text}");
+    assert!(
+        text.contains("expects input ?×1×224×224 but the spec's model.input gives N×1×256×256"),
+        "{text}"
+    );
+    assert!(
+        text.contains("size: [224, 224]"),
+        "the help names the fix: {text}"
+    );
+}
+
+#[test]
+fn predict_scores_every_case_of_a_cohort_and_writes_a_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("scores.csv");
+    let out = attest(
+        &[
+            "predict",
+            "examples/chest-xray/attest.yaml",
+            "--cohort",
+            "test",
+            "--threads",
+            "2",
+            "-o",
+            csv.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("183 cases of cohort `test` scored by tract"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("case_id,score"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 183);
+    for row in rows {
+        let score: f64 = row.split(',').nth(1).unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{row}");
+    }
+    // onnxruntime in a build without the feature: a runtime error (exit 4) that says how to fix it.
+    if !cfg!(feature = "onnxruntime") {
+        let out = attest(
+            &[
+                "predict",
+                "examples/chest-xray/attest.yaml",
+                "--backend",
+                "onnxruntime",
+                "-o",
+                csv.to_str().unwrap(),
+            ],
+            &root(),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(stderr.contains("--features onnxruntime"), "{stderr}");
+    }
 }

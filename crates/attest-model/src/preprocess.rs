@@ -257,6 +257,23 @@ mod tests {
         assert!((one[0] - (0.299 - 0.5) / 0.25).abs() < 1e-3, "{one:?}");
     }
 
+    proptest::proptest! {
+        /// Any image size, target size and mode gives a full tensor of finite values within
+        /// the normalised range (antialiased bilinear never overshoots).
+        #[test]
+        fn every_fit_fills_the_tensor_in_range(
+            w in 1usize..40, h in 1usize..40, ow in 1u32..24, oh in 1u32..24,
+            mode in 0usize..3, level in 0u8..=255,
+        ) {
+            let resize = [ResizeMode::Stretch, ResizeMode::Letterbox, ResizeMode::CenterCrop][mode];
+            let p = Preprocess::from_spec(&spec([oh, ow], 1, resize)).unwrap();
+            let image = Image::gray8(w, h, (0..w * h).map(|i| level.wrapping_add(i as u8)).collect()).unwrap();
+            let mut out = vec![f32::NAN; p.image_len()];
+            p.apply_into(&image, &mut out).unwrap();
+            proptest::prop_assert!(out.iter().all(|v| v.is_finite() && (-2.0001..=2.0001).contains(v)));
+        }
+    }
+
     #[test]
     fn batch_keeps_image_order() {
         let p = Preprocess::from_spec(&spec([2, 2], 1, ResizeMode::Stretch)).unwrap();
