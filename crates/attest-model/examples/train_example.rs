@@ -282,28 +282,14 @@ fn bce_with_logits(logits: &Tensor, targets: &Tensor) -> candle_core::Result<Ten
     (relu - (logits * targets)?)?.add(&soft)?.mean_all()
 }
 
-/// Mann–Whitney AUC (ties count one half).
+/// ROC AUC by attest-stats (labels above one half are positive).
 fn auc(scores: &[f32], labels: &[f32]) -> f64 {
-    let (mut num, mut pos, mut neg) = (0.0, 0.0, 0.0);
-    for (s, l) in scores.iter().zip(labels) {
-        if *l > 0.5 {
-            pos += 1.0;
-            for (t, m) in scores.iter().zip(labels) {
-                if *m < 0.5 {
-                    num += if s > t {
-                        1.0
-                    } else if s == t {
-                        0.5
-                    } else {
-                        0.0
-                    };
-                }
-            }
-        } else {
-            neg += 1.0;
-        }
+    let positive: Vec<bool> = labels.iter().map(|&l| l > 0.5).collect();
+    let scores: Vec<f64> = scores.iter().map(|&s| f64::from(s)).collect();
+    match attest_stats::Sample::new(&positive, &scores) {
+        Ok(sample) => attest_stats::roc::auc(&sample.ranked()).unwrap_or(f64::NAN),
+        Err(_) => f64::NAN,
     }
-    num / (pos * neg)
 }
 
 /// The training cases, preprocessed.

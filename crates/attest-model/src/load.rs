@@ -131,7 +131,12 @@ pub fn load(
             })?;
             (Box::new(models.get(name)?), format!("rust model `{name}`"))
         }
-        ModelSource::Scores(_) => unreachable_scores()?,
+        // Returned early above; an error rather than a panic should that ever change.
+        ModelSource::Scores(_) => {
+            return Err(ModelError::Spec(
+                "a scores table has no network to load".into(),
+            ))
+        }
     };
     let info = network.info();
     check_declared(&name, &info, &preprocess)?;
@@ -146,11 +151,6 @@ pub fn load(
         task,
         activation,
     })
-}
-
-/// Scores sources return early above; kept as an error rather than a panic.
-fn unreachable_scores() -> Result<(Box<dyn Network>, String), ModelError> {
-    Err(ModelError::Spec("scores table handled above".into()))
 }
 
 /// Channels declared by candle or Rust models (ONNX backends check the full shape on load).

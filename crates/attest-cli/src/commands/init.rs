@@ -1,11 +1,10 @@
 //! `attest init`: a starter spec that validates once its files exist, and the schema beside it
 //! so editors offer completion and hover help offline.
 
-use std::path::Path;
-
 use attest_spec::schema;
 
 use crate::cli::InitArgs;
+use crate::commands::output_file::write_atomically;
 use crate::commands::CommandError;
 use crate::exit::ExitStatus;
 
@@ -26,8 +25,11 @@ pub fn run(args: &InitArgs) -> Result<ExitStatus, CommandError> {
         )));
     }
     let schema_path = args.dir.join(SCHEMA_FILE);
-    write(&spec_path, TEMPLATE)?;
-    write(&schema_path, &schema::to_pretty(&schema::spec_schema()))?;
+    write_atomically(&spec_path, TEMPLATE.as_bytes())?;
+    write_atomically(
+        &schema_path,
+        schema::to_pretty(&schema::spec_schema()).as_bytes(),
+    )?;
     println!("wrote {}", spec_path.display());
     println!(
         "wrote {} (editor help: the spec's first line points to it)",
@@ -38,19 +40,4 @@ pub fn run(args: &InitArgs) -> Result<ExitStatus, CommandError> {
         spec_path.display()
     );
     Ok(ExitStatus::Success)
-}
-
-/// Writes through a temporary file and a rename, so a crash never leaves half a file.
-fn write(path: &Path, text: &str) -> Result<(), CommandError> {
-    let io = |action, source| CommandError::Io {
-        action,
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| io("create the folder of", e))?;
-    }
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, text).map_err(|e| io("write", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io("write", e))
 }

@@ -4,6 +4,7 @@ mod explain;
 mod init;
 mod metrics;
 mod model_check;
+mod output_file;
 mod perturb;
 mod predict;
 mod schema;

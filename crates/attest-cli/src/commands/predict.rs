@@ -1,8 +1,6 @@
 //! `attest predict`: the spec's model over the spec's cases, one CSV row per case.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
 use std::time::Instant;
 
 use attest_data::cases::ImageCheck;
@@ -14,6 +12,7 @@ use attest_spec::{validate_source, SpecSource, ValidateOptions};
 use rayon::prelude::*;
 
 use crate::cli::{Backend, PredictArgs};
+use crate::commands::output_file::write_atomically;
 use crate::commands::CommandError;
 use crate::exit::ExitStatus;
 use crate::render;
@@ -161,22 +160,4 @@ fn quote(field: &str) -> String {
     } else {
         field.to_string()
     }
-}
-
-/// Writes to a temporary file beside `path`, then renames it into place: a crash never
-/// leaves a partial file under the final name.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
-    let io = |source| CommandError::Io {
-        action: "write",
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
 }

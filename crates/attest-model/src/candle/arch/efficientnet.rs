@@ -4,9 +4,9 @@
 //! `classifier.1`. Widths, kernel sizes and layer counts are read from the weights, so
 //! width/depth-multiplied variants of B0's layout load too.
 
-use super::{conv_norm, input_channels_of, ImageNet};
+use super::{classify, conv_bn, conv_norm, input_channels_of, with_skip, ImageNet};
 use crate::activation::sigmoid;
-use crate::candle::ops::{add_into, global_avg_pool, Act, Conv, ConvNames, ConvShape, Linear, Map};
+use crate::candle::ops::{global_avg_pool, Act, Conv, ConvShape, Linear, Map};
 use crate::candle::weights::Weights;
 use crate::error::ModelError;
 
@@ -89,25 +89,21 @@ impl EfficientNet {
                 let se_prefix = format!("{p}.{}", j + 1);
                 let squeeze = shape_of(weights, &format!("{se_prefix}.fc1"))?[0];
                 let se = Squeeze {
-                    fc1: Conv::load(
+                    fc1: conv_bn(
                         weights,
-                        ConvNames {
-                            conv: &format!("{se_prefix}.fc1"),
-                            bn: None,
-                            eps: EPS,
-                        },
+                        &format!("{se_prefix}.fc1"),
+                        None,
                         ConvShape::dense(hidden, squeeze, 1, 1),
                         Act::Silu,
+                        EPS,
                     )?,
-                    fc2: Conv::load(
+                    fc2: conv_bn(
                         weights,
-                        ConvNames {
-                            conv: &format!("{se_prefix}.fc2"),
-                            bn: None,
-                            eps: EPS,
-                        },
+                        &format!("{se_prefix}.fc2"),
+                        None,
                         ConvShape::dense(squeeze, hidden, 1, 1),
                         Act::None,
+                        EPS,
                     )?,
                 };
                 let cout = shape_of(weights, &format!("{p}.{}.0", j + 2))?[0];
@@ -185,18 +181,15 @@ impl ImageNet for EfficientNet {
     fn forward(&self, x: Map) -> Result<Vec<f32>, ModelError> {
         let mut x = self.stem.forward(&x)?;
         for b in &self.blocks {
-            let mut y = match &b.expand {
-                Some(e) => b.depthwise.forward(&e.forward(&x)?)?,
-                None => b.depthwise.forward(&x)?,
-            };
-            b.se.apply(&mut y)?;
-            let mut y = b.project.forward(&y)?;
-            if b.residual {
-                add_into(&mut y, &x, Act::None)?;
-            }
-            x = y;
+            x = with_skip(x, b.residual, |x| {
+                let mut y = match &b.expand {
+                    Some(e) => b.depthwise.forward(&e.forward(x)?)?,
+                    None => b.depthwise.forward(x)?,
+                };
+                b.se.apply(&mut y)?;
+                b.project.forward(&y)
+            })?;
         }
-        let x = self.head.forward(&x)?;
-        Ok(self.classifier.forward(&global_avg_pool(&x)))
+        classify(&self.head, &self.classifier, &x)
     }
 }

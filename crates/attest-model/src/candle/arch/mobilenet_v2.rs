@@ -3,8 +3,8 @@
 //! (`conv.{0,1,2,3}`), `features.18` (1×1 to the last width), `classifier.1`. Widths are read
 //! from the weights, so `width_mult` variants load too.
 
-use super::{conv_norm, input_channels_of, ImageNet};
-use crate::candle::ops::{add_into, global_avg_pool, Act, Conv, ConvNames, ConvShape, Linear, Map};
+use super::{chain, classify, conv_bn, conv_norm, input_channels_of, with_skip, ImageNet};
+use crate::candle::ops::{Act, Conv, ConvShape, Linear, Map};
 use crate::candle::weights::Weights;
 use crate::error::ModelError;
 
@@ -70,15 +70,13 @@ impl MobileNetV2 {
                         ConvShape::depthwise(hidden, 3, stride),
                         Act::Relu6,
                     )?,
-                    Conv::load(
+                    conv_bn(
                         weights,
-                        ConvNames {
-                            conv: &format!("{p}.2"),
-                            bn: Some(&format!("{p}.3")),
-                            eps: EPS,
-                        },
+                        &format!("{p}.2"),
+                        Some(&format!("{p}.3")),
                         ConvShape::dense(hidden, cout, 1, 1),
                         Act::None,
+                        EPS,
                     )?,
                 ];
                 (convs, cout)
@@ -91,15 +89,13 @@ impl MobileNetV2 {
                         ConvShape::depthwise(cin, 3, stride),
                         Act::Relu6,
                     )?,
-                    Conv::load(
+                    conv_bn(
                         weights,
-                        ConvNames {
-                            conv: &format!("{p}.1"),
-                            bn: Some(&format!("{p}.2")),
-                            eps: EPS,
-                        },
+                        &format!("{p}.1"),
+                        Some(&format!("{p}.2")),
                         ConvShape::dense(cin, cout, 1, 1),
                         Act::None,
+                        EPS,
                     )?,
                 ];
                 (convs, cout)
@@ -140,16 +136,8 @@ impl ImageNet for MobileNetV2 {
     fn forward(&self, x: Map) -> Result<Vec<f32>, ModelError> {
         let mut x = self.stem.forward(&x)?;
         for block in &self.blocks {
-            let mut y = block.convs[0].forward(&x)?;
-            for c in &block.convs[1..] {
-                y = c.forward(&y)?;
-            }
-            if block.residual {
-                add_into(&mut y, &x, Act::None)?;
-            }
-            x = y;
+            x = with_skip(x, block.residual, |x| chain(&block.convs, x))?;
         }
-        let x = self.head.forward(&x)?;
-        Ok(self.classifier.forward(&global_avg_pool(&x)))
+        classify(&self.head, &self.classifier, &x)
     }
 }

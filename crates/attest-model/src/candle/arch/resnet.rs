@@ -2,10 +2,8 @@
 //! `layer{1-4}.{i}.conv{1,2,3}`, `…downsample.{0,1}`, `fc`) and its v1.5 bottleneck (stride
 //! on the 3×3 convolution). Batch norms are folded into the convolutions at load time.
 
-use super::{input_channels_of, ImageNet};
-use crate::candle::ops::{
-    add_into, global_avg_pool, max_pool, Act, Conv, ConvNames, ConvShape, Linear, Map,
-};
+use super::{chain, conv_bn, input_channels_of, ImageNet};
+use crate::candle::ops::{add_into, global_avg_pool, max_pool, Act, Conv, ConvShape, Linear, Map};
 use crate::candle::weights::Weights;
 use crate::error::ModelError;
 
@@ -39,16 +37,7 @@ pub struct ResNet {
 }
 
 fn conv(w: &Weights, conv: &str, bn: &str, shape: ConvShape, act: Act) -> Result<Conv, ModelError> {
-    Conv::load(
-        w,
-        ConvNames {
-            conv,
-            bn: Some(bn),
-            eps: EPS,
-        },
-        shape,
-        act,
-    )
+    conv_bn(w, conv, Some(bn), shape, act, EPS)
 }
 
 impl ResNet {
@@ -78,48 +67,32 @@ impl ResNet {
                 let stride = if stage > 0 && i == 0 { 2 } else { 1 };
                 let p = format!("layer{}.{i}", stage + 1);
                 let cout = width * expansion;
-                let convs = if bottleneck {
+                // (in, out, kernel, stride, activation) of `conv{j}`/`bn{j}`, j = 1, 2, …
+                let layers = if bottleneck {
                     vec![
-                        conv(
-                            weights,
-                            &format!("{p}.conv1"),
-                            &format!("{p}.bn1"),
-                            ConvShape::dense(cin, width, 1, 1),
-                            Act::Relu,
-                        )?,
-                        conv(
-                            weights,
-                            &format!("{p}.conv2"),
-                            &format!("{p}.bn2"),
-                            ConvShape::dense(width, width, 3, stride),
-                            Act::Relu,
-                        )?,
-                        conv(
-                            weights,
-                            &format!("{p}.conv3"),
-                            &format!("{p}.bn3"),
-                            ConvShape::dense(width, cout, 1, 1),
-                            Act::None,
-                        )?,
+                        (cin, width, 1, 1, Act::Relu),
+                        (width, width, 3, stride, Act::Relu),
+                        (width, cout, 1, 1, Act::None),
                     ]
                 } else {
                     vec![
-                        conv(
-                            weights,
-                            &format!("{p}.conv1"),
-                            &format!("{p}.bn1"),
-                            ConvShape::dense(cin, width, 3, stride),
-                            Act::Relu,
-                        )?,
-                        conv(
-                            weights,
-                            &format!("{p}.conv2"),
-                            &format!("{p}.bn2"),
-                            ConvShape::dense(width, cout, 3, 1),
-                            Act::None,
-                        )?,
+                        (cin, width, 3, stride, Act::Relu),
+                        (width, cout, 3, 1, Act::None),
                     ]
                 };
+                let convs = layers
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, (i, o, k, s, act))| {
+                        conv(
+                            weights,
+                            &format!("{p}.conv{}", j + 1),
+                            &format!("{p}.bn{}", j + 1),
+                            ConvShape::dense(i, o, k, s),
+                            act,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
                 let downsample = if stride != 1 || cin != cout {
                     Some(conv(
                         weights,
@@ -157,10 +130,7 @@ impl ImageNet for ResNet {
     fn forward(&self, x: Map) -> Result<Vec<f32>, ModelError> {
         let mut x = max_pool(&self.stem.forward(&x)?, 3, 2, 1);
         for block in &self.blocks {
-            let mut y = block.convs[0].forward(&x)?;
-            for c in &block.convs[1..] {
-                y = c.forward(&y)?;
-            }
+            let mut y = chain(&block.convs, &x)?;
             let identity = match &block.downsample {
                 Some(d) => d.forward(&x)?,
                 None => x,
