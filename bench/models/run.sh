@@ -17,7 +17,7 @@ if [[ ! -x "$PYTHON" ]] && [[ "$PYTHON" == bench/.venv-models/bin/python ]]; the
     echo '*' > bench/.venv-models/.gitignore
     bench/.venv-models/bin/pip install --quiet -r bench/models/requirements.txt
 fi
-OUT="${CARGO_TARGET_DIR:-target}/bench-models"
+OUT="$(cd "$ROOT" && mkdir -p "${CARGO_TARGET_DIR:-target}/bench-models" && cd "${CARGO_TARGET_DIR:-target}/bench-models" && pwd)"
 mkdir -p "$OUT"
 "$PYTHON" bench/models/make_models.py "$OUT"
 ORT_DYLIB_PATH="$("$PYTHON" -c 'import glob, os, onnxruntime; print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*")))[0])')"

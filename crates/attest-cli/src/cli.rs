@@ -18,6 +18,10 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the spec's tests: score every case and variant the tests need (with a prediction
+    /// cache), evaluate every test, write results.json, predictions.parquet and the frozen
+    /// spec into the run folder, and print the verdicts.
+    Run(RunArgs),
     /// Check specs for errors without running them: the spec, its data and cohorts, and its
     /// model (loaded and checked against `model.input`/`model.output`; no image is scored).
     Validate(ValidateArgs),
@@ -36,6 +40,38 @@ pub enum Command {
     /// Score every case of a spec's data (or one cohort) with the spec's model and write one
     /// row per case: checks that the model runs on the data, and how fast, before a full run.
     Predict(PredictArgs),
+}
+
+/// Arguments of `attest run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The spec to run.
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+    /// Write the run's files into exactly this folder [default: evidence/<spec name>/<run id>/
+    /// beside the spec]. An existing folder is replaced only if it is empty or an earlier run.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Threads for decoding, perturbing and the forward pass [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Score everything again: neither read nor write the prediction cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// The prediction cache folder [default: $ATTEST_CACHE_DIR, $XDG_CACHE_HOME/attest or
+    /// ~/.cache/attest].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Print the plan (cases per cohort, variants, forward passes, cached vs to compute, an
+    /// estimate of the time) and exit without scoring.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// ONNX runtime, overriding the spec's `model.backend`.
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    pub backend: Option<Backend>,
+    /// Cases per chunk and forward batch (memory is bounded by this many images per variant).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub batch: usize,
 }
 
 /// Arguments of `attest predict`.

@@ -6,12 +6,10 @@ pub enum ExitStatus {
     /// 0: success; every test passed, or the spec is valid.
     Success,
     /// 1: a test failed (`run`).
-    #[allow(dead_code)] // used by `run`, which the engine issue adds
     TestFailed,
     /// 2: invalid spec or invalid usage.
     Invalid,
     /// 3: inconclusive: nothing failed, but some test could not decide (`run`).
-    #[allow(dead_code)] // used by `run`, which the engine issue adds
     Inconclusive,
     /// 4: a runtime error (I/O, model, data) stopped the command.
     RuntimeError,
@@ -37,4 +35,4 @@ Exit codes:
   1  a test failed
   2  invalid spec or invalid usage
   3  inconclusive: nothing failed, but a test could not decide (too few cases)
-  4  runtime error (I/O, model, data)";
+  4  runtime error (I/O, model, data), or a test could not be evaluated";

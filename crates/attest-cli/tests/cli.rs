@@ -662,3 +662,109 @@ fn predict_scores_every_case_of_a_cohort_and_writes_a_csv() {
         assert!(stderr.contains("--features onnxruntime"), "{stderr}");
     }
 }
+
+/// The example without its perturbation tests: a run of 300 forward passes.
+fn example_without_perturbations() -> tempfile::TempDir {
+    example_copy(|t| {
+        let start = t.find("  - id: ROB-001").unwrap();
+        let end = t.find("  - id: CAL-001").unwrap();
+        format!("{}{}", &t[..start], &t[end..])
+    })
+}
+
+#[test]
+fn run_writes_the_run_folder_prints_verdicts_and_exits_by_the_overall_verdict() {
+    let dir = example_without_perturbations();
+    let spec = dir.path().join("attest.yaml");
+    let original = std::fs::read_to_string(&spec).unwrap();
+    // A criterion the example's model cannot meet: PERF-002 fails.
+    let strict = original.replace(
+        "metric: auc\n    ci: { method: delong }\n    require: { lower: \">= 0.85\" }",
+        "metric: auc\n    ci: { method: delong }\n    require: { lower: \">= 0.99\" }",
+    );
+    assert_ne!(strict, original);
+    std::fs::write(&spec, &strict).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_attest"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("ATTEST_CACHE_DIR", cache.path())
+            .output()
+            .unwrap()
+    };
+    let plan = run(&["run", "attest.yaml", "--dry-run"]);
+    let text = stdout(&plan);
+    assert_eq!(plan.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("forward passes: 300 needed, 0 cached, 300 to compute"),
+        "{text}"
+    );
+    assert!(text.contains("estimate: "), "{text}");
+
+    let out = run(&["run", "attest.yaml", "--out", "run-1", "--threads", "2"]);
+    let text = stdout(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{stderr}");
+    for id in ["DATA-001", "PERF-001", "PERF-002", "FAIR-001", "CAL-001"] {
+        assert!(text.contains(id), "{id} missing: {text}");
+    }
+    assert!(text.contains("FAIL: "), "{text}");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join(name).join("results.json")).unwrap())
+            .unwrap()
+    };
+    let results = read("run-1");
+    assert_eq!(results["verdict"], "FAIL");
+    assert_eq!(results["inference"]["computed"], 300);
+    assert!(dir.path().join("run-1/predictions.parquet").is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("run-1/spec.yaml")).unwrap(),
+        strict
+    );
+
+    // Everything is cached now: the plan says so, and after editing the criteria back a run
+    // scores nothing. PERF-001 is then the only non-passing test; without
+    // `allow_inconclusive` the run is INCONCLUSIVE (exit 3).
+    let plan = run(&["run", "attest.yaml", "--dry-run"]);
+    assert!(
+        stdout(&plan).contains("300 needed, 300 cached, 0 to compute"),
+        "{}",
+        stdout(&plan)
+    );
+    std::fs::write(
+        &spec,
+        original.replace("    allow_inconclusive: true\n", ""),
+    )
+    .unwrap();
+    let again = run(&["run", "attest.yaml", "--out", "run-1"]);
+    assert_eq!(again.status.code(), Some(3), "{}", stdout(&again));
+    let second = read("run-1");
+    assert_eq!(second["verdict"], "INCONCLUSIVE");
+    assert_eq!(second["inference"]["computed"], 0);
+    assert_eq!(second["inference"]["cached"], 300);
+    assert_eq!(
+        second["tests"][0], results["tests"][0],
+        "DATA-001 unchanged"
+    );
+
+    // A folder that is not a run is never overwritten.
+    std::fs::create_dir(dir.path().join("mine")).unwrap();
+    std::fs::write(dir.path().join("mine/notes.txt"), "keep").unwrap();
+    let refused = run(&["run", "attest.yaml", "--out", "mine"]);
+    assert_eq!(refused.status.code(), Some(4));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mine/notes.txt")).unwrap(),
+        "keep"
+    );
+}
+
+#[test]
+fn run_on_an_invalid_spec_exits_2_without_scoring() {
+    let dir = example_copy(|t| t.replace("metric: auc", "metric: aucc"));
+    let out = attest(&["run", "attest.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_metric"));
+    assert!(!dir.path().join("evidence").exists());
+}

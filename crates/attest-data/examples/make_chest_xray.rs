@@ -20,9 +20,11 @@
 //! - site C: harder on purpose — low dose (quantum noise at 25% dose), flatter contrast and
 //!   fainter nodules: the weak segment a failure analysis should find.
 //!
-//! Nodule contrast is 9–22% of full scale at sites A and B and 6–15% at site C: at half
-//! these values (the first version) nodules were so faint that a small CNN trained on 2,000
-//! cases could barely find them, and the example needs a good-but-imperfect model.
+//! Nodule contrast is 14–30% of full scale at sites A and B and 10–22% at site C, radius 4–9
+//! pixels: at a quarter of these values (the first version) nodules were so faint that a
+//! small CNN trained on 2,000 cases could barely find them, and at the second version's
+//! 9–22% / 6–15% (radius 3.5–8) it reached a held-out AUC of only 0.78; the example needs a
+//! good-but-imperfect model (AUC around 0.85–0.95).
 //!
 //! Every draw comes from a ChaCha8 stream seeded by (seed, case number), so the output is
 //! identical on every machine and thread count; images are written as 8-bit PNG, 224×224.
@@ -94,14 +96,14 @@ fn sites() -> Vec<Site> {
             name: "A",
             share: 0.40,
             prevalence: 0.50,
-            contrast: (0.09, 0.22),
+            contrast: (0.14, 0.30),
             effects: vec![("gaussian_noise", 1, vec![("sigma", 0.01)])],
         },
         Site {
             name: "B",
             share: 0.33,
             prevalence: 0.45,
-            contrast: (0.09, 0.22),
+            contrast: (0.14, 0.30),
             effects: vec![
                 ("gamma_down", 2, vec![]),
                 ("resolution_loss", 2, vec![]),
@@ -112,7 +114,7 @@ fn sites() -> Vec<Site> {
             name: "C",
             share: 0.27,
             prevalence: 0.50,
-            contrast: (0.06, 0.15),
+            contrast: (0.10, 0.22),
             effects: vec![
                 ("contrast_down", 2, vec![]),
                 ("poisson_dose", 1, vec![("dose_fraction", 0.25)]),
@@ -280,7 +282,7 @@ fn main() -> Result<(), String> {
             let right = below(&mut rng, 2) == 1;
             let (lx0, lx1) = if right { (0.56, 0.74) } else { (0.26, 0.44) };
             let scale = f64::from(SIDE) / side;
-            let radius = between(&mut rng, 3.5, 8.0);
+            let radius = between(&mut rng, 4.0, 9.0);
             let margin = radius / scale + 2.0;
             let fx0 = (lx0 * w).max(x0 + margin);
             let fx1 = (lx1 * w).min(x0 + side - margin);

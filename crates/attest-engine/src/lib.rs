@@ -1,5 +1,24 @@
-//! The engine: plans a run (every image x variant needed by any test, computed once),
-//! executes it batched and in parallel with a content-addressed prediction cache, and evaluates
-//! every test of the spec into a results record.
+//! The engine: plans a run (every case × variant needed by any test, computed once),
+//! executes it — decode, perturb, preprocess, forward — streaming in bounded memory with a
+//! content-addressed prediction cache, evaluates every test of the spec into verdicts, and
+//! writes the run's results record and per-case predictions.
 //!
-//! Status: the crate exists so the workspace has its final shape; the engine issue fills it.
+//! ```text
+//! Prepared (spec + cases + cohorts) ─ plan ─ execute (cache) ─ evaluate ─ Results ─ write_run
+//! ```
+
+pub mod cache;
+pub mod error;
+pub mod evaluate;
+pub mod execute;
+pub mod output;
+pub mod plan;
+pub mod run;
+pub mod variant;
+
+pub use cache::Cache;
+pub use error::EngineError;
+pub use execute::{NoProgress, Progress};
+pub use output::write_run;
+pub use plan::Plan;
+pub use run::{run, Outcome, Prepared, RunOptions};

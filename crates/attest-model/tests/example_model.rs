@@ -157,8 +157,8 @@ fn every_backend_gives_the_same_scores_and_the_model_is_realistic() {
         .unzip();
     let auc = auc(&test_scores, &test_labels);
     println!("test-split AUC {auc:.3} (n = {})", test_scores.len());
-    // Measured 0.784 (the issue asks for 0.85–0.95; see DEVELOPMENT.md).
-    assert!((0.75..0.97).contains(&auc), "{auc}");
+    // Measured 0.923: good but imperfect, as the example needs (0.85–0.95).
+    assert!((0.85..0.95).contains(&auc), "{auc}");
     assert!(from_candle.data.iter().all(|s| (0.0..=1.0).contains(s)));
 }
 

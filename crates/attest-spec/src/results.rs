@@ -1,7 +1,7 @@
-//! The results record (`results.json`): what a run found, test by test.
-//!
-//! Minimal in version 1 of the foundation: identification, per-test verdicts and estimates
-//! with their intervals. The engine issue completes it; its schema is generated into
+//! The results record (`results.json`): what a run found, test by test, with everything an
+//! auditor needs to re-derive each verdict — the model and data identities, cohort sizes, the
+//! thresholds chosen and where, every estimate with its n, interval method and level, the
+//! criteria checked, and the cases excluded with their reasons. Its schema is generated into
 //! `schemas/results.v1.json` like the spec's.
 
 use schemars::JsonSchema;
@@ -29,6 +29,33 @@ pub struct Results {
     pub tool: Tool,
     /// When the run started, UTC, RFC 3339.
     pub started_at: String,
+    /// When the run finished, UTC, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Where it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
+    /// The model under test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelIdentity>,
+    /// The test data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataIdentity>,
+    /// Every cohort of the spec (`all` first) with its size.
+    #[serde(default)]
+    pub cohorts: Vec<CohortSummary>,
+    /// The operating points used by the tests, with the thresholds chosen.
+    #[serde(default)]
+    pub operating_points: Vec<OperatingPointResult>,
+    /// Forward passes: how many were needed, computed and taken from the cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<InferenceSummary>,
+    /// Cases left out of some computation, with the reason (never dropped silently).
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
+    /// Warnings about the data or the design found during the run (e.g. threshold leakage).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// The overall verdict: FAIL if any test failed, else ERROR if any errored, else
     /// INCONCLUSIVE if any was inconclusive (and not allowed to be), else PASS.
     pub verdict: Verdict,
@@ -46,6 +73,139 @@ pub struct Tool {
     pub version: String,
 }
 
+/// The machine and settings of a run (volatile: differs between machines, not results).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// Operating system and architecture, e.g. `linux x86_64`.
+    pub os: String,
+    /// Logical CPUs available.
+    pub cpus: u64,
+    /// Threads the run used.
+    pub threads: u64,
+    /// Who ran it (the `USER` environment variable), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// Which model was tested.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelIdentity {
+    /// The spec's `model.id`.
+    pub id: String,
+    /// The spec's `model.version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// What ran it, e.g. `tract 0.23 (ONNX)`, or `scores table`.
+    pub backend: String,
+    /// SHA-256 of the weights file or scores table (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_sha256: Option<String>,
+}
+
+/// Which data was used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataIdentity {
+    /// The case table, as the spec names it.
+    pub table: String,
+    /// SHA-256 of the case table (hex).
+    pub table_sha256: String,
+    /// Rows of the case table.
+    pub cases: u64,
+    /// Images hashed (0 for a scores-only model).
+    pub images: u64,
+    /// SHA-256 over the table hash and every (case id, image hash) pair: changes when any
+    /// image or the table changes.
+    pub fingerprint: String,
+}
+
+/// A cohort's size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CohortSummary {
+    /// The cohort's name.
+    pub name: String,
+    /// Its `where` predicate (none for `all`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// Cases.
+    pub n: u64,
+    /// Positive cases (binary tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positives: Option<u64>,
+    /// Negative cases (binary tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negatives: Option<u64>,
+    /// Cases without a label.
+    pub unlabelled: u64,
+}
+
+/// How an operating point's threshold(s) were chosen, and what they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperatingPointResult {
+    /// The operating point's name.
+    pub name: String,
+    /// The rule, e.g. `sensitivity >= 0.9 (highest such threshold)` or `fixed 0.5`.
+    pub rule: String,
+    /// The cohort the threshold was chosen on (none for a fixed threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen_on: Option<String>,
+    /// The column with one threshold per value, for `per:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per: Option<String>,
+    /// One threshold, or one per group.
+    pub thresholds: Vec<ChosenThreshold>,
+}
+
+/// One chosen threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChosenThreshold {
+    /// The group's value of the `per:` column (none without `per:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Cases positive iff score ≥ threshold. None when it could not be chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// The targeted quantity reached on the choosing cohort.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achieved: Option<f64>,
+    /// Cases it was chosen from.
+    pub n: u64,
+    /// Why no threshold could be chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undefined: Option<String>,
+}
+
+/// Forward passes of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InferenceSummary {
+    /// (case, variant) pairs the tests need, each scored once.
+    pub needed: u64,
+    /// Scored by the model in this run.
+    pub computed: u64,
+    /// Taken from the prediction cache.
+    pub cached: u64,
+    /// Variants (the unperturbed images count as one).
+    pub variants: u64,
+}
+
+/// A case left out of a computation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    /// The case id.
+    pub case: String,
+    /// The variant (`original`, or `PERTURBATION@LEVEL`).
+    pub variant: String,
+    /// Why.
+    pub reason: String,
+}
+
 /// A test's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -60,38 +220,89 @@ pub enum Verdict {
     Error,
 }
 
+impl Verdict {
+    /// The upper-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Inconclusive => "INCONCLUSIVE",
+            Verdict::Error => "ERROR",
+        }
+    }
+}
+
 /// The outcome of one test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestResult {
     /// The test id from the spec.
     pub id: String,
+    /// The test's title from the spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// The test kind (as written or inferred).
     pub kind: TestKind,
+    /// Requirement and risk-control ids the test verifies.
+    #[serde(default)]
+    pub traces: Vec<String>,
     /// The verdict.
     pub verdict: Verdict,
+    /// Whether an INCONCLUSIVE verdict is allowed not to fail the run.
+    #[serde(default)]
+    pub allow_inconclusive: bool,
     /// Why, in one sentence, for every verdict other than PASS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Every estimate the verdict rests on.
     pub estimates: Vec<Estimate>,
+    /// Each criterion of `require` (or data check), checked.
+    #[serde(default)]
+    pub criteria: Vec<CriterionResult>,
+    /// For robustness tests: the lowest level at which a criterion fails, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaking_level: Option<String>,
 }
 
 /// One number with its sample size and interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Estimate {
-    /// The metric name.
+    /// The quantity: a metric name, or `drop:METRIC`, `gap:METRIC`, `difference:METRIC`,
+    /// `flip_rate`, or a data check.
     pub metric: String,
     /// The cohort or subgroup it was computed on.
     pub cohort: String,
-    /// The point estimate.
-    pub value: f64,
-    /// Number of cases (or clusters) it was computed from.
+    /// The variant of the images (`original`, or `PERTURBATION@LEVEL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// The point estimate; none when undefined (see `undefined`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// Number of cases it was computed from.
     pub n: u64,
+    /// Positive cases among them (binary tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positives: Option<u64>,
+    /// Negative cases among them (binary tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negatives: Option<u64>,
+    /// Independent units resampled (clusters), when a bootstrap was clustered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<u64>,
+    /// The threshold it was computed at (threshold metrics), or a description of the
+    /// per-group thresholds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
     /// The confidence interval, when one applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<Interval>,
+    /// A p-value adjusted for multiplicity, when the test corrects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjusted_p: Option<f64>,
+    /// Why the estimate is undefined (e.g. no positive cases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undefined: Option<String>,
 }
 
 /// A confidence interval with its method and level.
@@ -106,4 +317,28 @@ pub struct Interval {
     pub method: CiMethod,
     /// The confidence level, e.g. 0.95.
     pub level: f64,
+    /// Bootstrap resamples (bootstrap methods only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resamples: Option<u32>,
+    /// The bootstrap seed (bootstrap methods only), derived from the run seed and the test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+/// One criterion checked against one estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionResult {
+    /// The `require` key (`estimate`, `lower`, `upper`, `drop`, `gap`, `flip_rate`) or data
+    /// check (`min_cases`, …).
+    pub quantity: String,
+    /// The criterion as written, e.g. `>= 0.80`.
+    pub criterion: String,
+    /// Which estimate it was checked on (cohort and variant).
+    pub on: String,
+    /// The value compared; none when undefined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// The outcome for this criterion alone.
+    pub verdict: Verdict,
 }

@@ -7,6 +7,8 @@ mod model_check;
 mod output_file;
 mod perturb;
 mod predict;
+mod prepare;
+mod run;
 mod schema;
 mod validate;
 
@@ -69,5 +71,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Metrics(args) => metrics::run(&args),
         Command::Perturb(args) => perturb::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::Run(args) => run::run(&args),
     }
 }

@@ -3,72 +3,33 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use attest_data::cases::ImageCheck;
 use attest_data::images::{read_image, ReadOptions};
 use attest_model::{LoadOptions, Outputs};
 use attest_perturb::Image;
 use attest_spec::types::{OnnxBackend, Task};
-use attest_spec::{validate_source, SpecSource, ValidateOptions};
 use rayon::prelude::*;
 
 use crate::cli::{Backend, PredictArgs};
+use attest_engine::Prepared;
+
 use crate::commands::output_file::write_atomically;
+use crate::commands::prepare::{prepare, threads};
 use crate::commands::CommandError;
 use crate::exit::ExitStatus;
-use crate::render;
 
 /// Validates the spec and its data, loads the model, scores the cases, writes the CSV.
 pub fn run(args: &PredictArgs) -> Result<ExitStatus, CommandError> {
-    let text =
-        attest_spec::read_spec_file(&args.spec).map_err(|e| CommandError::Usage(e.to_string()))?;
-    let base_dir = args
-        .spec
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| ".".into(), ToOwned::to_owned);
-    let source = SpecSource::new(args.spec.display().to_string(), text);
-    let validation = validate_source(
-        &source,
-        &ValidateOptions {
-            base_dir: Some(base_dir.clone()),
-        },
-    );
-    let color = render::stderr_color();
-    let Some(spec) = validation.valid_spec().cloned() else {
-        for d in validation.diagnostics.iter() {
-            eprint!("{}", render::human(d, color));
-        }
-        eprintln!(
-            "✗ {}: invalid spec (run `attest validate`)",
-            args.spec.display()
-        );
-        return Ok(ExitStatus::Invalid);
+    let prepared = match prepare(&args.spec)? {
+        Ok(p) => p,
+        Err(status) => return Ok(status),
     };
-    let images = if spec.model.is_scores_only() {
-        ImageCheck::Skip
-    } else {
-        ImageCheck::Exists
-    };
-    let data = attest_data::check::check(&spec, &validation.source, &base_dir, images);
-    if data.has_errors() {
-        for d in data
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == attest_spec::Severity::Error)
-        {
-            eprint!("{}", render::human(d, color));
-        }
-        eprintln!(
-            "✗ {}: the data has errors (run `attest validate`)",
-            args.spec.display()
-        );
-        return Ok(ExitStatus::Invalid);
-    }
-    let (Some(cases), Some(cohorts)) = (data.cases, data.cohorts) else {
-        return Err(CommandError::Data(
-            "the case table could not be read".into(),
-        ));
-    };
+    let Prepared {
+        spec,
+        base_dir,
+        cases,
+        cohorts,
+        ..
+    } = prepared;
     let wanted = args.cohort.as_deref().unwrap_or("all");
     let cohort = cohorts.iter().find(|c| c.name == wanted).ok_or_else(|| {
         let names: Vec<&str> = cohorts.iter().map(|c| c.name.as_str()).collect();
@@ -77,10 +38,7 @@ pub fn run(args: &PredictArgs) -> Result<ExitStatus, CommandError> {
             names.join(", ")
         ))
     })?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .max(1);
+    let threads = threads(args.threads);
     let options = LoadOptions {
         threads,
         backend: args.backend.map(|b| match b {

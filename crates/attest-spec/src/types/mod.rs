@@ -65,6 +65,11 @@ pub struct Spec {
     pub references: IndexMap<String, Model>,
     /// The test data: case table, id, image, label and cluster columns.
     pub data: Data,
+    /// What a run does when a single case cannot be scored (an unreadable image, a
+    /// perturbation or model error): `fail` the run (the default), or `exclude` the case
+    /// from every estimate that needs it and list it with the reason in the results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_case_error: Option<CaseErrorPolicy>,
     /// Named subsets of cases, each an SQL WHERE predicate over the table's columns. The
     /// cohort `all` is built in and holds every case.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
@@ -86,4 +91,14 @@ pub struct Spec {
     /// The tests, each with its pre-specified acceptance criteria.
     #[schemars(length(min = 1))]
     pub tests: Vec<Test>,
+}
+
+/// What a run does with a case that cannot be scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseErrorPolicy {
+    /// Stop the run with an error naming the case (nothing is evaluated).
+    Fail,
+    /// Leave the case out of the estimates that need it and report it as excluded.
+    Exclude,
 }

@@ -1,0 +1,333 @@
+//! `attest run`: the main job — plan, score (with the prediction cache), evaluate every test,
+//! write `results.json`, `predictions.parquet` and the frozen spec into the run folder, and
+//! print a verdict table. `--dry-run` prints the plan and an estimate of the time instead.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use attest_engine::cache::{CacheKey, Lookup};
+use attest_engine::run::{default_out_dir, hash_images, model_identity};
+use attest_engine::{Cache, EngineError, Prepared, Progress, RunOptions};
+use attest_model::LoadOptions;
+use attest_spec::results::{Results, Verdict};
+use attest_spec::types::OnnxBackend;
+
+use crate::cli::{Backend, RunArgs};
+use crate::commands::prepare::{prepare, threads};
+use crate::commands::CommandError;
+use crate::exit::ExitStatus;
+use crate::render;
+
+/// Runs the spec (or prints its plan).
+pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
+    let prepared = match prepare(&args.spec)? {
+        Ok(p) => p,
+        Err(status) => return Ok(status),
+    };
+    let threads = threads(args.threads);
+    let backend = args.backend.map(|b| match b {
+        Backend::Tract => OnnxBackend::Tract,
+        Backend::Onnxruntime => OnnxBackend::Onnxruntime,
+    });
+    let cache = (!args.no_cache)
+        .then(|| Cache::new(args.cache_dir.clone().unwrap_or_else(Cache::default_dir)));
+    if args.dry_run {
+        return dry_run(&prepared, threads, backend, cache.as_ref(), args);
+    }
+    let run_id = run_id(&prepared);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&prepared.base_dir, &prepared.spec.name, &run_id));
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        // A second Ctrl-C ends the process at once (the default behaviour).
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupted: stopping after the current batch (Ctrl-C again to abort)");
+        });
+    }
+    let progress = TerminalProgress::new();
+    let started = Instant::now();
+    let outcome = attest_engine::run(
+        &prepared,
+        &RunOptions {
+            threads,
+            batch: args.batch,
+            cache,
+            backend,
+            models: None,
+            stop: Some(&stop),
+            progress: &progress,
+            run_id,
+        },
+    );
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(EngineError::Interrupted) => {
+            eprintln!("✗ interrupted: no results were written; what was scored is in the cache");
+            return Ok(ExitStatus::RuntimeError);
+        }
+        Err(EngineError::Model(e)) => return Err(CommandError::Model(e)),
+        Err(e) => {
+            eprintln!("error: {e}\n  help: {}", e.help());
+            return Ok(ExitStatus::RuntimeError);
+        }
+    };
+    attest_engine::write_run(&out, &prepared, &outcome).map_err(|e| match e {
+        EngineError::Io { path, source } => CommandError::Io {
+            action: "write the run folder",
+            path,
+            source,
+        },
+        other => CommandError::Data(other.to_string()),
+    })?;
+    render::emit(&verdict_table(&outcome.results));
+    render::emit(&format!(
+        "{} in {:.1} s · wrote {}\n",
+        summary_line(&outcome.results),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    ));
+    Ok(match outcome.results.verdict {
+        Verdict::Pass => ExitStatus::Success,
+        Verdict::Fail => ExitStatus::TestFailed,
+        Verdict::Inconclusive => ExitStatus::Inconclusive,
+        Verdict::Error => ExitStatus::RuntimeError,
+    })
+}
+
+/// `YYYYMMDDTHHMMSSZ-` and 8 hex digits of the spec hash and the time: sortable, unique in
+/// practice, and naming which spec it ran.
+fn run_id(prepared: &Prepared) -> String {
+    let now = chrono_like_now();
+    let digest = attest_data::hash::sha256_bytes(
+        format!("{}{now}{}", prepared.source.text, std::process::id()).as_bytes(),
+    );
+    format!("{now}-{}", &digest[..8])
+}
+
+/// UTC now as `YYYYMMDDTHHMMSSZ` (from the engine's RFC 3339 clock).
+fn chrono_like_now() -> String {
+    attest_engine::run::now_utc()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+fn dry_run(
+    prepared: &Prepared,
+    threads: usize,
+    backend: Option<OnnxBackend>,
+    cache: Option<&Cache>,
+    args: &RunArgs,
+) -> Result<ExitStatus, CommandError> {
+    let plan = attest_engine::plan::plan(&prepared.spec, &prepared.cohorts)
+        .map_err(|e| CommandError::Data(e.to_string()))?;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "plan for {} (seed {})",
+        args.spec.display(),
+        prepared.spec.seed
+    );
+    let _ = writeln!(text, "cohorts:");
+    for c in &prepared.cohorts {
+        let classes = match (c.positives, c.negatives) {
+            (Some(p), Some(n)) => format!(" ({p} positive, {n} negative)"),
+            _ => String::new(),
+        };
+        let _ = writeln!(text, "  {:<20} {:>7} cases{classes}", c.name, c.rows.len());
+    }
+    let model = attest_model::load(
+        &prepared.spec.model,
+        &prepared.base_dir,
+        &prepared.spec.data.id,
+        &LoadOptions {
+            threads,
+            backend,
+            models: None,
+        },
+    )
+    .map_err(CommandError::Model)?;
+    let identity = model_identity(&prepared.spec.model, &model);
+    let rows = plan.all_rows();
+    let hashes = hash_images(&prepared.cases, &rows);
+    let _ = writeln!(text, "variants:");
+    let mut to_compute = 0usize;
+    let mut cached = 0usize;
+    for (v, variant) in plan.variants.iter().enumerate() {
+        let mut hits = 0usize;
+        for &row in &plan.rows[v] {
+            let hit = match (cache, &identity, &hashes[row]) {
+                (Some(cache), Some(model), Some(image)) => {
+                    let seed = variant
+                        .is_random()
+                        .then(|| variant.seed(prepared.spec.seed, &prepared.cases.ids[row]));
+                    let key = CacheKey::new(model, "", image, &variant.key(), seed);
+                    matches!(cache.get(&key), Lookup::Hit(_))
+                }
+                _ => false,
+            };
+            hits += usize::from(hit);
+        }
+        cached += hits;
+        to_compute += plan.rows[v].len() - hits;
+        let _ = writeln!(
+            text,
+            "  {:<24} {:>7} cases, {:>7} cached",
+            variant.label(),
+            plan.rows[v].len(),
+            hits
+        );
+    }
+    let _ = writeln!(
+        text,
+        "forward passes: {} needed, {cached} cached, {to_compute} to compute",
+        plan.forward_passes()
+    );
+    // Time per image: decode + preprocess + forward of a few real cases, measured now.
+    if to_compute > 0 {
+        if let Some(per_image) = measure(prepared, &model, &rows) {
+            let _ = writeln!(
+                text,
+                "estimate: {:.0} s ({:.1} ms per image, measured on {} cases, {threads} threads)",
+                per_image.as_secs_f64() * to_compute as f64,
+                per_image.as_secs_f64() * 1e3,
+                rows.len().min(4)
+            );
+        }
+    } else {
+        let _ = writeln!(text, "estimate: no inference (everything is cached)");
+    }
+    render::emit(&text);
+    Ok(ExitStatus::Success)
+}
+
+/// Mean wall time to read and score one image, over up to four cases.
+fn measure(
+    prepared: &Prepared,
+    model: &attest_model::LoadedModel,
+    rows: &[usize],
+) -> Option<Duration> {
+    let paths = prepared.cases.images.as_ref()?;
+    let sample: Vec<usize> = rows.iter().copied().take(4).collect();
+    let started = Instant::now();
+    for &row in &sample {
+        let image = attest_data::images::read_image(&paths[row], &Default::default()).ok()?;
+        model.score_images(&[&image.image], 1).ok()?;
+    }
+    Some(started.elapsed() / sample.len().max(1) as u32)
+}
+
+/// One line per test: id, kind, verdict, the headline estimate, the reason.
+pub fn verdict_table(results: &Results) -> String {
+    let mut out = String::new();
+    for t in &results.tests {
+        let headline = t
+            .estimates
+            .iter()
+            .find(|e| e.value.is_some())
+            .map(|e| {
+                let ci =
+                    e.ci.as_ref()
+                        .map(|c| format!(" [{:.3}, {:.3}]", c.lower, c.upper))
+                        .unwrap_or_default();
+                format!(
+                    "{} {:.3}{ci} n={}",
+                    e.metric,
+                    e.value.unwrap_or(f64::NAN),
+                    e.n
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<12} {:<12} {:<13} {headline}",
+            t.id,
+            t.kind.as_str(),
+            t.verdict.as_str()
+        );
+        if let Some(reason) = &t.reason {
+            let _ = writeln!(out, "{:<12} {reason}", "");
+        }
+    }
+    out
+}
+
+fn summary_line(results: &Results) -> String {
+    let count = |v: Verdict| results.tests.iter().filter(|t| t.verdict == v).count();
+    format!(
+        "{}: {} passed, {} failed, {} inconclusive, {} errors",
+        results.verdict.as_str(),
+        count(Verdict::Pass),
+        count(Verdict::Fail),
+        count(Verdict::Inconclusive),
+        count(Verdict::Error)
+    )
+}
+
+/// A bar with rate and ETA on a terminal; a log line every 10 seconds otherwise (CI).
+struct TerminalProgress {
+    bar: Option<indicatif::ProgressBar>,
+    log: Mutex<(u64, u64, Instant)>,
+}
+
+impl TerminalProgress {
+    fn new() -> TerminalProgress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} scoring {bar:30} {pos}/{len} images · {per_sec} · ETA {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        TerminalProgress {
+            bar,
+            log: Mutex::new((0, 0, Instant::now())),
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn start(&self, total: u64) {
+        match &self.bar {
+            Some(bar) => bar.set_length(total),
+            None => {
+                if let Ok(mut log) = self.log.lock() {
+                    *log = (0, total, Instant::now());
+                }
+                eprintln!("scoring {total} (case, variant) pairs");
+            }
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        match &self.bar {
+            Some(bar) => bar.inc(n),
+            None => {
+                if let Ok(mut log) = self.log.lock() {
+                    log.0 += n;
+                    if log.2.elapsed() >= Duration::from_secs(10) {
+                        eprintln!("scored {}/{}", log.0, log.1);
+                        log.2 = Instant::now();
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

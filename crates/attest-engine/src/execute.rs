@@ -1,0 +1,383 @@
+//! Executing a plan: decode → perturb → preprocess → forward, streamed in chunks of cases so
+//! memory stays bounded, with the CPU stages of the next chunk overlapping the model's forward
+//! pass on the current one, and every (case, variant) looked up in the prediction cache first.
+//!
+//! Each image is decoded once per chunk, whatever the number of variants it needs. A case
+//! that fails (unreadable image, perturbation or model error) is recorded with its reason;
+//! the caller applies the spec's policy.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
+
+use attest_data::images::{read_image, ReadOptions};
+use attest_model::{LoadedModel, Scorer};
+use attest_perturb::Image;
+use rayon::prelude::*;
+
+use crate::cache::{Cache, CacheKey, Lookup};
+use crate::error::EngineError;
+use crate::plan::Plan;
+
+/// Where a run reports progress: a terminal bar, log lines, or nothing.
+pub trait Progress: Sync {
+    /// The run will score `total` (case, variant) pairs.
+    fn start(&self, total: u64);
+    /// `n` more pairs are done (scored or found in the cache).
+    fn advance(&self, n: u64);
+    /// All done.
+    fn finish(&self);
+}
+
+/// Progress that goes nowhere.
+#[derive(Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// The cases and images a run scores.
+#[derive(Debug)]
+pub struct Inputs<'a> {
+    /// Case ids, by row.
+    pub ids: &'a [String],
+    /// Image files, by row (`None` for a scores table).
+    pub images: Option<&'a [PathBuf]>,
+    /// SHA-256 of each image, by row (`None` where it could not be read); empty for a scores
+    /// table.
+    pub image_sha256: &'a [Option<String>],
+}
+
+/// How to execute.
+#[derive(Debug)]
+pub struct ExecuteOptions<'a> {
+    /// The run seed (perturbation seeds derive from it).
+    pub seed: u64,
+    /// Threads for decoding and perturbing.
+    pub threads: usize,
+    /// Cases per chunk (and per forward batch).
+    pub batch: usize,
+    /// The prediction cache and the model's identity in it (`None`: no caching).
+    pub cache: Option<(&'a Cache, String)>,
+    /// Set from another thread (Ctrl-C) to stop between chunks.
+    pub stop: Option<&'a AtomicBool>,
+}
+
+/// A (case, variant) pair that could not be scored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseFailure {
+    /// The row.
+    pub row: usize,
+    /// The variant index in the plan.
+    pub variant: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// The model's outputs for every planned pair.
+#[derive(Debug, Clone)]
+pub struct Predictions {
+    /// Outputs per image.
+    pub k: usize,
+    /// `outputs[variant][row]`: the outputs, or `None` when not planned or failed.
+    pub outputs: Vec<Vec<Option<Vec<f32>>>>,
+    /// Pairs that failed.
+    pub failures: Vec<CaseFailure>,
+    /// Pairs scored by the model in this run.
+    pub computed: u64,
+    /// Pairs found in the cache.
+    pub cached: u64,
+    /// Cache entries that failed their checksum and were recomputed.
+    pub corrupt_cache_entries: u64,
+    /// Cache writes that failed (the run goes on; reported as a warning).
+    pub cache_write_errors: Vec<String>,
+}
+
+impl Predictions {
+    /// The first output (the positive class's score for a binary task) of `row` under
+    /// `variant`.
+    pub fn score(&self, variant: usize, row: usize) -> Option<f64> {
+        self.outputs
+            .get(variant)?
+            .get(row)?
+            .as_ref()
+            .and_then(|o| o.first())
+            .map(|&v| f64::from(v))
+    }
+}
+
+/// What the producer hands to the model for one chunk.
+struct Prepared {
+    /// (variant, row, image) to score.
+    images: Vec<(usize, usize, Image)>,
+    /// (variant, row, outputs) found in the cache.
+    hits: Vec<(usize, usize, Vec<f32>)>,
+    /// Pairs that failed before the model.
+    failures: Vec<CaseFailure>,
+    corrupt: u64,
+}
+
+/// Scores every pair of `plan` with `model`.
+pub fn execute(
+    plan: &Plan,
+    model: &LoadedModel,
+    inputs: &Inputs<'_>,
+    options: &ExecuteOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<Predictions, EngineError> {
+    let cases = inputs.ids.len();
+    let mut predictions = Predictions {
+        k: 0,
+        outputs: plan.variants.iter().map(|_| vec![None; cases]).collect(),
+        failures: Vec::new(),
+        computed: 0,
+        cached: 0,
+        corrupt_cache_entries: 0,
+        cache_write_errors: Vec::new(),
+    };
+    progress.start(plan.forward_passes() as u64);
+    if let Scorer::Table(table) = &model.scorer {
+        // Only the unperturbed variant exists for a scores table (validation refuses
+        // perturbation tests on a scores-only model).
+        for (v, rows) in plan.rows.iter().enumerate() {
+            let (present, absent): (Vec<usize>, Vec<usize>) = rows
+                .iter()
+                .partition(|&&row| table.get(&inputs.ids[row]).is_some());
+            let ids: Vec<&str> = present.iter().map(|&r| inputs.ids[r].as_str()).collect();
+            let outputs = model.score_ids(&ids)?;
+            predictions.k = outputs.k;
+            for (i, &row) in present.iter().enumerate() {
+                predictions.outputs[v][row] = Some(outputs.row(i).to_vec());
+            }
+            predictions.computed += present.len() as u64;
+            predictions
+                .failures
+                .extend(absent.into_iter().map(|row| CaseFailure {
+                    row,
+                    variant: v,
+                    reason: format!(
+                        "no row for case `{}` in the scores table `{}`",
+                        inputs.ids[row],
+                        table.path().display()
+                    ),
+                }));
+            progress.advance(rows.len() as u64);
+        }
+        progress.finish();
+        return Ok(predictions);
+    }
+    let paths = inputs.images.ok_or_else(|| {
+        EngineError::Spec("the model needs images, but the data names none".into())
+    })?;
+    // Which variants each row needs, row-major, so a chunk decodes each image once.
+    let mut wanted: Vec<Vec<usize>> = vec![Vec::new(); cases];
+    for (v, rows) in plan.rows.iter().enumerate() {
+        for &row in rows {
+            wanted[row].push(v);
+        }
+    }
+    let rows = plan.all_rows();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .thread_name(|i| format!("attest-prepare-{i}"))
+        .build()
+        .map_err(|e| EngineError::Spec(format!("cannot start threads: {e}")))?;
+    let chunk_size = options.batch.max(1);
+    let stopped = || options.stop.is_some_and(|s| s.load(Ordering::Relaxed));
+    let (sender, receiver) = sync_channel::<Prepared>(1);
+    std::thread::scope(|scope| -> Result<(), EngineError> {
+        // Producer: cache lookups, decoding and perturbing, one chunk ahead of the model.
+        scope.spawn(move || {
+            for chunk in rows.chunks(chunk_size) {
+                if stopped() {
+                    break;
+                }
+                let prepared =
+                    pool.install(|| prepare(chunk, &wanted, plan, inputs, paths, options));
+                if sender.send(prepared).is_err() {
+                    break; // the consumer stopped
+                }
+            }
+        });
+        for prepared in receiver {
+            predictions.corrupt_cache_entries += prepared.corrupt;
+            let done =
+                (prepared.hits.len() + prepared.images.len() + prepared.failures.len()) as u64;
+            predictions.cached += prepared.hits.len() as u64;
+            for (v, row, outputs) in prepared.hits {
+                predictions.k = outputs.len();
+                predictions.outputs[v][row] = Some(outputs);
+            }
+            predictions.failures.extend(prepared.failures);
+            score_chunk(
+                &mut predictions,
+                plan,
+                model,
+                prepared.images,
+                inputs,
+                options,
+            );
+            progress.advance(done);
+            if stopped() {
+                return Err(EngineError::Interrupted);
+            }
+        }
+        Ok(())
+    })?;
+    if stopped() {
+        return Err(EngineError::Interrupted);
+    }
+    progress.finish();
+    predictions.failures.sort_by_key(|f| (f.variant, f.row));
+    Ok(predictions)
+}
+
+/// Cache lookups, then decoding and perturbing what is missing, for one chunk of rows.
+fn prepare(
+    chunk: &[usize],
+    wanted: &[Vec<usize>],
+    plan: &Plan,
+    inputs: &Inputs<'_>,
+    paths: &[PathBuf],
+    options: &ExecuteOptions<'_>,
+) -> Prepared {
+    let per_row: Vec<Prepared> = chunk
+        .par_iter()
+        .map(|&row| {
+            let mut out = Prepared {
+                images: Vec::new(),
+                hits: Vec::new(),
+                failures: Vec::new(),
+                corrupt: 0,
+            };
+            let fail = |v: usize, reason: String| CaseFailure {
+                row,
+                variant: v,
+                reason,
+            };
+            let mut missing = Vec::new();
+            for &v in &wanted[row] {
+                match cache_key(plan, v, row, inputs, options) {
+                    Some((cache, key)) => match cache.get(&key) {
+                        Lookup::Hit(outputs) => out.hits.push((v, row, outputs)),
+                        Lookup::Miss => missing.push(v),
+                        Lookup::Corrupt => {
+                            out.corrupt += 1;
+                            missing.push(v);
+                        }
+                    },
+                    None => missing.push(v),
+                }
+            }
+            if missing.is_empty() {
+                return out;
+            }
+            let image = match read_image(&paths[row], &ReadOptions::default()) {
+                Ok(decoded) => decoded.image,
+                Err(e) => {
+                    let reason = format!("cannot read `{}`: {e}", paths[row].display());
+                    out.failures
+                        .extend(missing.iter().map(|&v| fail(v, reason.clone())));
+                    return out;
+                }
+            };
+            for v in missing {
+                match plan.variants[v].apply(image.clone(), options.seed, &inputs.ids[row]) {
+                    Ok(perturbed) => out.images.push((v, row, perturbed)),
+                    Err(e) => out.failures.push(fail(v, e.to_string())),
+                }
+            }
+            out
+        })
+        .collect();
+    let mut merged = Prepared {
+        images: Vec::new(),
+        hits: Vec::new(),
+        failures: Vec::new(),
+        corrupt: 0,
+    };
+    for p in per_row {
+        merged.images.extend(p.images);
+        merged.hits.extend(p.hits);
+        merged.failures.extend(p.failures);
+        merged.corrupt += p.corrupt;
+    }
+    merged
+}
+
+/// The cache and key of (variant, row), when caching applies (a cache is set and the
+/// image's hash is known).
+fn cache_key<'a>(
+    plan: &Plan,
+    v: usize,
+    row: usize,
+    inputs: &Inputs<'_>,
+    options: &ExecuteOptions<'a>,
+) -> Option<(&'a Cache, CacheKey)> {
+    let (cache, model) = options.cache.as_ref()?;
+    let image = inputs.image_sha256.get(row)?.as_ref()?;
+    let variant = &plan.variants[v];
+    let seed = variant
+        .is_random()
+        .then(|| variant.seed(options.seed, &inputs.ids[row]));
+    // The model identity includes the backend, preprocessing and activation
+    // (`run::model_identity`).
+    Some((
+        *cache,
+        CacheKey::new(model, "", image, &variant.key(), seed),
+    ))
+}
+
+/// Scores one chunk's images; on a batch error, scores them one by one so that only the
+/// failing cases are recorded as failed.
+fn score_chunk(
+    predictions: &mut Predictions,
+    plan: &Plan,
+    model: &LoadedModel,
+    images: Vec<(usize, usize, Image)>,
+    inputs: &Inputs<'_>,
+    options: &ExecuteOptions<'_>,
+) {
+    if images.is_empty() {
+        return;
+    }
+    let refs: Vec<&Image> = images.iter().map(|(_, _, image)| image).collect();
+    let results: Vec<Result<Vec<f32>, String>> = match model.score_images(&refs, refs.len()) {
+        Ok(outputs) => (0..outputs.n)
+            .map(|i| Ok(outputs.row(i).to_vec()))
+            .collect(),
+        Err(_) => refs
+            .iter()
+            .map(|image| {
+                model
+                    .score_images(&[image], 1)
+                    .map(|o| o.row(0).to_vec())
+                    .map_err(|e| format!("model error: {e}"))
+            })
+            .collect(),
+    };
+    for ((v, row, _), result) in images.iter().zip(results) {
+        match result {
+            Ok(outputs) => {
+                predictions.computed += 1;
+                predictions.k = outputs.len();
+                if let Some((cache, key)) = cache_key(plan, *v, *row, inputs, options) {
+                    if let Err(e) = cache.put(&key, &outputs) {
+                        predictions
+                            .cache_write_errors
+                            .push(format!("{}: {e}", cache.dir().display()));
+                    }
+                }
+                predictions.outputs[*v][*row] = Some(outputs);
+            }
+            Err(reason) => predictions.failures.push(CaseFailure {
+                row: *row,
+                variant: *v,
+                reason,
+            }),
+        }
+    }
+}

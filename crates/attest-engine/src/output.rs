@@ -1,0 +1,152 @@
+//! Writing a run's files — `results.json`, `predictions.parquet` and a frozen copy of the spec
+//! as `spec.yaml` — into exactly the output folder, all at once: they are written into a
+//! temporary sibling folder that is renamed into place when complete, so an interrupted run
+//! never leaves a folder that looks finished. An existing folder is replaced only when it is
+//! empty or holds an earlier Attest run; any other folder is left alone (never overwrite a
+//! user's files).
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::EngineError;
+use crate::run::{Outcome, Prepared};
+
+/// File names inside a run folder.
+pub const RESULTS_FILE: &str = "results.json";
+/// Per-case predictions.
+pub const PREDICTIONS_FILE: &str = "predictions.parquet";
+/// The spec as run.
+pub const SPEC_FILE: &str = "spec.yaml";
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
+    move |source| EngineError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Whether `dir` may be replaced: missing, empty, or an earlier run (it has `results.json`
+/// with an `attest_results` version).
+fn replaceable(dir: &Path) -> Result<bool, EngineError> {
+    if !dir.exists() {
+        return Ok(true);
+    }
+    let mut entries = std::fs::read_dir(dir).map_err(io(dir))?;
+    if entries.next().is_none() {
+        return Ok(true);
+    }
+    let results = dir.join(RESULTS_FILE);
+    Ok(std::fs::read(&results)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("attest_results").is_some()))
+}
+
+/// The per-case predictions as a table: one row per planned (case, variant), with the
+/// label, every output, and the reason when the pair could not be scored.
+pub fn predictions_frame(prepared: &Prepared, outcome: &Outcome) -> PolarsResult<DataFrame> {
+    let cases = &prepared.cases;
+    let plan = &outcome.plan;
+    let predictions = &outcome.predictions;
+    let k = predictions.k.max(1);
+    let mut failure: std::collections::HashMap<(usize, usize), &str> = Default::default();
+    for f in &predictions.failures {
+        failure.insert((f.variant, f.row), f.reason.as_str());
+    }
+    let (mut ids, mut variants, mut labels, mut errors) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut outputs: Vec<Vec<Option<f32>>> = vec![Vec::new(); k];
+    for (v, rows) in plan.rows.iter().enumerate() {
+        let label = plan.variants[v].label();
+        for &row in rows {
+            ids.push(cases.ids[row].clone());
+            variants.push(label.clone());
+            labels.push(cases.labels.binary(row));
+            let values = predictions.outputs[v][row].as_ref();
+            for (j, column) in outputs.iter_mut().enumerate() {
+                column.push(values.and_then(|o| o.get(j).copied()));
+            }
+            errors.push(failure.get(&(v, row)).map(|s| s.to_string()));
+        }
+    }
+    let names: Vec<String> = match (&prepared.spec.model.output.classes, k) {
+        (_, 1) => vec!["score".into()],
+        (Some(classes), _) if classes.len() == k => {
+            classes.iter().map(|c| format!("score_{c}")).collect()
+        }
+        _ => (0..k).map(|j| format!("score_{j}")).collect(),
+    };
+    let height = ids.len();
+    let mut columns = vec![
+        Column::new(prepared.spec.data.id.as_str().into(), ids),
+        Column::new("variant".into(), variants),
+        Column::new("label".into(), labels),
+    ];
+    for (name, values) in names.iter().zip(outputs) {
+        columns.push(Column::new(name.as_str().into(), values));
+    }
+    columns.push(Column::new("error".into(), errors));
+    DataFrame::new(height, columns)
+}
+
+/// Writes the run's files into exactly `dir`.
+pub fn write_run(dir: &Path, prepared: &Prepared, outcome: &Outcome) -> Result<(), EngineError> {
+    if !replaceable(dir)? {
+        return Err(EngineError::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "the folder exists and is not an Attest run folder; choose another --out",
+            ),
+        });
+    }
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let name = dir
+        .file_name()
+        .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.partial-"))
+        .tempdir_in(&parent)
+        .map_err(io(&parent))?;
+    let results = staging.path().join(RESULTS_FILE);
+    let json = serde_json::to_string_pretty(&outcome.results)
+        .map_err(|e| EngineError::Spec(format!("cannot serialise the results: {e}")))?;
+    std::fs::write(&results, json + "\n").map_err(io(&results))?;
+    let spec = staging.path().join(SPEC_FILE);
+    std::fs::write(&spec, prepared.source.text.as_bytes()).map_err(io(&spec))?;
+    let parquet = staging.path().join(PREDICTIONS_FILE);
+    let mut frame = predictions_frame(prepared, outcome)
+        .map_err(|e| EngineError::Spec(format!("cannot build the predictions table: {e}")))?;
+    let file = std::fs::File::create(&parquet).map_err(io(&parquet))?;
+    ParquetWriter::new(file)
+        .finish(&mut frame)
+        .map_err(|e| EngineError::Io {
+            path: parquet.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    // Replace an earlier run: move it aside, move the new one in, then delete the old one.
+    let staged = staging.keep();
+    let old = if dir.exists() {
+        let aside = parent.join(format!(".{name}.old-{}", std::process::id()));
+        std::fs::rename(dir, &aside).map_err(io(dir))?;
+        Some(aside)
+    } else {
+        None
+    };
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        if let Some(aside) = &old {
+            let _ = std::fs::rename(aside, dir);
+        }
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(io(dir)(e));
+    }
+    if let Some(aside) = old {
+        let _ = std::fs::remove_dir_all(aside);
+    }
+    Ok(())
+}

@@ -1,0 +1,424 @@
+//! A whole run: hash the images, plan, load the model, execute with the cache, apply the
+//! case-error policy, choose thresholds, evaluate every test, and assemble the results record.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use attest_data::cases::Cases;
+use attest_data::check::CohortCases;
+use attest_model::{LoadOptions, LoadedModel, Models, Scorer};
+use attest_spec::results::{
+    CohortSummary, DataIdentity, Environment, Exclusion, InferenceSummary, ModelIdentity, Results,
+    TestResult, Tool, Verdict,
+};
+use attest_spec::types::{CaseErrorPolicy, Model, OnnxBackend, Spec};
+use attest_spec::SpecSource;
+use indexmap::IndexMap;
+use rayon::prelude::*;
+
+use crate::cache::Cache;
+use crate::error::EngineError;
+use crate::evaluate::{evaluate_all, thresholds, Evaluator};
+use crate::execute::{execute, ExecuteOptions, Inputs, Predictions, Progress};
+use crate::plan::{plan, test_cohorts, Plan};
+
+/// A validated spec with its data, ready to run.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The spec.
+    pub spec: Spec,
+    /// Its source text (hashed into the results).
+    pub source: Arc<SpecSource>,
+    /// The spec's folder: relative paths start here.
+    pub base_dir: PathBuf,
+    /// The cases.
+    pub cases: Cases,
+    /// The cohorts (`all` first).
+    pub cohorts: Vec<CohortCases>,
+}
+
+/// How to run.
+pub struct RunOptions<'a> {
+    /// Threads for decoding, perturbing and the model.
+    pub threads: usize,
+    /// Cases per chunk and forward batch.
+    pub batch: usize,
+    /// The prediction cache (`None` = `--no-cache`).
+    pub cache: Option<Cache>,
+    /// Overrides the spec's ONNX backend.
+    pub backend: Option<OnnxBackend>,
+    /// Rust models registered by a program.
+    pub models: Option<&'a Models>,
+    /// Set to stop the run between chunks (Ctrl-C).
+    pub stop: Option<&'a AtomicBool>,
+    /// Where progress goes.
+    pub progress: &'a dyn Progress,
+    /// The run id (the caller makes it: it names the output folder).
+    pub run_id: String,
+}
+
+impl std::fmt::Debug for RunOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("threads", &self.threads)
+            .field("batch", &self.batch)
+            .field("cache", &self.cache)
+            .field("run_id", &self.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The results record.
+    pub results: Results,
+    /// The plan it followed.
+    pub plan: Plan,
+    /// The model's predictions.
+    pub predictions: Predictions,
+}
+
+/// The SHA-256 of each row's image (`None` where unreadable or for a scores table).
+pub fn hash_images(cases: &Cases, rows: &[usize]) -> Vec<Option<String>> {
+    let mut hashes = vec![None; cases.len()];
+    if let Some(paths) = &cases.images {
+        let computed: Vec<(usize, Option<String>)> = rows
+            .par_iter()
+            .map(|&r| (r, attest_data::hash::sha256_file(&paths[r]).ok()))
+            .collect();
+        for (r, h) in computed {
+            hashes[r] = h;
+        }
+    }
+    hashes
+}
+
+/// What identifies a model's outputs in the cache: backend, weights and everything between
+/// the image and the outputs (preprocessing, activation). `None` when the weights have no
+/// hash (a Rust model): such outputs are not cached.
+pub fn model_identity(model: &Model, loaded: &LoadedModel) -> Option<String> {
+    let info = loaded.info()?;
+    let weights = info.weights_sha256?;
+    let input = serde_json::to_string(&model.input).ok()?;
+    let output = serde_json::to_string(&model.output).ok()?;
+    Some(format!(
+        "backend={}\nweights={weights}\ninput={input}\noutput={output}",
+        info.backend
+    ))
+}
+
+fn identity(model: &Model, loaded: &LoadedModel) -> ModelIdentity {
+    let (backend, weights) = match &loaded.scorer {
+        Scorer::Table(t) => ("scores table".to_string(), Some(t.sha256().to_string())),
+        Scorer::Network { network, .. } => {
+            let info = network.info();
+            (info.backend, info.weights_sha256)
+        }
+    };
+    ModelIdentity {
+        id: model.id.clone(),
+        version: model.version.clone(),
+        backend,
+        weights_sha256: weights,
+    }
+}
+
+/// Loads `model` and scores what `plan` needs.
+fn score(
+    prepared: &Prepared,
+    model: &Model,
+    plan: &Plan,
+    image_sha256: &[Option<String>],
+    options: &RunOptions<'_>,
+) -> Result<(LoadedModel, Predictions), EngineError> {
+    let loaded = attest_model::load(
+        model,
+        &prepared.base_dir,
+        &prepared.spec.data.id,
+        &LoadOptions {
+            threads: options.threads,
+            backend: options.backend,
+            models: options.models,
+        },
+    )?;
+    let key = model_identity(model, &loaded);
+    let cache = match (&options.cache, key) {
+        (Some(cache), Some(key)) => Some((cache, key)),
+        _ => None,
+    };
+    let inputs = Inputs {
+        ids: &prepared.cases.ids,
+        images: prepared.cases.images.as_deref(),
+        image_sha256,
+    };
+    let predictions = execute(
+        plan,
+        &loaded,
+        &inputs,
+        &ExecuteOptions {
+            seed: prepared.spec.seed,
+            threads: options.threads,
+            batch: options.batch,
+            cache,
+            stop: options.stop,
+        },
+        options.progress,
+    )?;
+    Ok((loaded, predictions))
+}
+
+/// Now, UTC, RFC 3339 with seconds.
+pub fn now_utc() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Runs `prepared`.
+pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, EngineError> {
+    let started_at = now_utc();
+    let spec = &prepared.spec;
+    let plan = plan(spec, &prepared.cohorts)?;
+    let all_rows: Vec<usize> = (0..prepared.cases.len()).collect();
+    let image_sha256 = hash_images(&prepared.cases, &all_rows);
+    let (loaded, predictions) = score(prepared, &spec.model, &plan, &image_sha256, options)?;
+    // Reference models: unperturbed scores on the cohorts of their comparison tests.
+    let mut references: IndexMap<String, Predictions> = IndexMap::new();
+    for test in &spec.tests {
+        let Some(name) = &test.reference else {
+            continue;
+        };
+        if references.contains_key(name) {
+            continue;
+        }
+        let model = spec
+            .references
+            .get(name)
+            .ok_or_else(|| EngineError::Spec(format!("no reference model `{name}`")))?;
+        let mut rows: Vec<usize> = Vec::new();
+        for t in spec
+            .tests
+            .iter()
+            .filter(|t| t.reference.as_ref() == Some(name))
+        {
+            for c in test_cohorts(t) {
+                rows.extend(&crate::plan::cohort(&prepared.cohorts, &c)?.rows);
+            }
+            if let Some(on) =
+                t.at.as_ref()
+                    .and_then(|at| spec.operating_points.get(at))
+                    .and_then(|p| p.choose_on.as_ref())
+            {
+                rows.extend(&crate::plan::cohort(&prepared.cohorts, on)?.rows);
+            }
+        }
+        rows.sort_unstable();
+        rows.dedup();
+        let reference_plan = Plan {
+            variants: vec![crate::variant::Variant::original()],
+            rows: vec![rows],
+            perturbations: IndexMap::new(),
+        };
+        let (_, p) = score(prepared, model, &reference_plan, &image_sha256, options)?;
+        references.insert(name.clone(), p);
+    }
+    let mut failures: Vec<(String, String, String)> = predictions
+        .failures
+        .iter()
+        .map(|f| {
+            (
+                prepared.cases.ids[f.row].clone(),
+                plan.variants[f.variant].label(),
+                f.reason.clone(),
+            )
+        })
+        .collect();
+    for (name, p) in &references {
+        failures.extend(p.failures.iter().map(|f| {
+            (
+                prepared.cases.ids[f.row].clone(),
+                format!("reference {name}"),
+                f.reason.clone(),
+            )
+        }));
+    }
+    if let (Some(first), CaseErrorPolicy::Fail) = (
+        failures.first(),
+        spec.on_case_error.unwrap_or(CaseErrorPolicy::Fail),
+    ) {
+        return Err(EngineError::CaseFailures {
+            failed: failures.len(),
+            first_case: first.0.clone(),
+            first_variant: first.1.clone(),
+            first_reason: first.2.clone(),
+        });
+    }
+    let evaluator = Evaluator::new(
+        spec,
+        &prepared.cases,
+        &prepared.cohorts,
+        &plan,
+        &predictions,
+        &references,
+    );
+    let mut resolved = IndexMap::new();
+    for test in &spec.tests {
+        let Some(at) = &test.at else { continue };
+        if resolved.contains_key(at) {
+            continue;
+        }
+        if let Some(point) = spec.operating_points.get(at) {
+            resolved.insert(
+                at.clone(),
+                thresholds::resolve(&evaluator, &predictions, at, point)?,
+            );
+        }
+    }
+    let tests = evaluate_all(&evaluator, &resolved, &image_sha256);
+    let mut warnings = leakage_warnings(prepared);
+    if predictions.corrupt_cache_entries > 0 {
+        warnings.push(format!(
+            "{} corrupted prediction cache entr{} detected and recomputed",
+            predictions.corrupt_cache_entries,
+            if predictions.corrupt_cache_entries == 1 {
+                "y was"
+            } else {
+                "ies were"
+            }
+        ));
+    }
+    if let Some(e) = predictions.cache_write_errors.first() {
+        warnings.push(format!(
+            "{} prediction cache write(s) failed (the run is unaffected), e.g. {e}",
+            predictions.cache_write_errors.len()
+        ));
+    }
+    let table_sha256 = attest_data::hash::sha256_file(prepared.cases.table.path())
+        .map_err(|e| EngineError::Spec(e.to_string()))?;
+    let pairs: Vec<(String, String)> = prepared
+        .cases
+        .ids
+        .iter()
+        .zip(&image_sha256)
+        .filter_map(|(id, h)| h.as_ref().map(|h| (id.clone(), h.clone())))
+        .collect();
+    let results = Results {
+        attest_results: 1,
+        run_id: options.run_id.clone(),
+        spec_name: spec.name.clone(),
+        spec_sha256: attest_data::hash::sha256_bytes(prepared.source.text.as_bytes()),
+        seed: spec.seed,
+        tool: Tool {
+            name: "attest".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        started_at,
+        finished_at: Some(now_utc()),
+        environment: Some(Environment {
+            os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+            threads: options.threads as u64,
+            user: std::env::var("USER").ok().filter(|u| !u.is_empty()),
+        }),
+        model: Some(identity(&spec.model, &loaded)),
+        data: Some(DataIdentity {
+            table: spec.data.table.clone(),
+            table_sha256: table_sha256.clone(),
+            cases: prepared.cases.len() as u64,
+            images: pairs.len() as u64,
+            fingerprint: attest_data::hash::dataset_fingerprint(&table_sha256, &pairs),
+        }),
+        cohorts: prepared
+            .cohorts
+            .iter()
+            .map(|c| CohortSummary {
+                name: c.name.clone(),
+                predicate: c.predicate.clone(),
+                n: c.rows.len() as u64,
+                positives: c.positives.map(|p| p as u64),
+                negatives: c.negatives.map(|p| p as u64),
+                unlabelled: c.unlabelled as u64,
+            })
+            .collect(),
+        operating_points: resolved.values().map(|r| r.record.clone()).collect(),
+        inference: Some(InferenceSummary {
+            needed: plan.forward_passes() as u64,
+            computed: predictions.computed,
+            cached: predictions.cached,
+            variants: plan.variants.len() as u64,
+        }),
+        exclusions: failures
+            .into_iter()
+            .map(|(case, variant, reason)| Exclusion {
+                case,
+                variant,
+                reason,
+            })
+            .collect(),
+        warnings,
+        verdict: overall(&tests),
+        tests,
+    };
+    Ok(Outcome {
+        results,
+        plan,
+        predictions,
+    })
+}
+
+/// FAIL if any test failed, else ERROR if any errored, else INCONCLUSIVE if any was
+/// inconclusive without being allowed to be, else PASS.
+pub fn overall(tests: &[TestResult]) -> Verdict {
+    let any = |v: Verdict| tests.iter().any(|t| t.verdict == v);
+    if any(Verdict::Fail) {
+        Verdict::Fail
+    } else if any(Verdict::Error) {
+        Verdict::Error
+    } else if tests
+        .iter()
+        .any(|t| t.verdict == Verdict::Inconclusive && !t.allow_inconclusive)
+    {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Pass
+    }
+}
+
+/// A test evaluated on cases that also chose its threshold: its estimates are optimistic.
+fn leakage_warnings(prepared: &Prepared) -> Vec<String> {
+    let spec = &prepared.spec;
+    let mut out = Vec::new();
+    for test in &spec.tests {
+        let Some(at) = &test.at else { continue };
+        let Some(on) = spec
+            .operating_points
+            .get(at)
+            .and_then(|p| p.choose_on.as_ref())
+        else {
+            continue;
+        };
+        let Ok(chooser) = crate::plan::cohort(&prepared.cohorts, on) else {
+            continue;
+        };
+        let chosen: std::collections::HashSet<usize> = chooser.rows.iter().copied().collect();
+        for name in test_cohorts(test) {
+            let Ok(cohort) = crate::plan::cohort(&prepared.cohorts, &name) else {
+                continue;
+            };
+            let shared = cohort.rows.iter().filter(|r| chosen.contains(r)).count();
+            if shared > 0 {
+                out.push(format!(
+                    "threshold leakage in `{}`: {shared} of the {} cases of `{name}` are also in `{on}`, where operating point `{at}` chose its threshold; estimates there are optimistic",
+                    test.id,
+                    cohort.rows.len()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Where a run writes by default: `evidence/<spec name>/<run id>/` beside the spec.
+pub fn default_out_dir(base_dir: &Path, spec_name: &str, run_id: &str) -> PathBuf {
+    base_dir.join("evidence").join(spec_name).join(run_id)
+}
