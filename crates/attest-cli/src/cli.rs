@@ -22,6 +22,9 @@ pub enum Command {
     /// cache), evaluate every test, write results.json, predictions.parquet and the frozen
     /// spec into the run folder, and print the verdicts.
     Run(RunArgs),
+    /// Merge the shard folders of `attest run --shard I/N` (all N of them) into one run
+    /// folder: the same results a single run of the spec gives.
+    Merge(MergeArgs),
     /// Check specs for errors without running them: the spec, its data and cohorts, and its
     /// model (loaded and checked against `model.input`/`model.output`; no image is scored).
     Validate(ValidateArgs),
@@ -72,6 +75,34 @@ pub struct RunArgs {
     /// Cases per chunk and forward batch (memory is bounded by this many images per variant).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub batch: usize,
+    /// Score only the I-th of N deterministic slices of the planned cases (1 ≤ I ≤ N) and
+    /// write a shard folder [default: evidence/<spec name>/shards/<I>-of-<N>/ beside the
+    /// spec]; combine the N folders with `attest merge`. For spreading a large test set over
+    /// a cluster's job array.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<attest_engine::ShardId>,
+}
+
+fn parse_shard(text: &str) -> Result<attest_engine::ShardId, String> {
+    text.parse()
+}
+
+/// Arguments of `attest merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The spec the shards ran (checked against the SHA-256 each shard recorded).
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+    /// The shard folders, all N of them, in any order.
+    #[arg(value_name = "SHARD_DIR", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Write the run's files into exactly this folder [default: evidence/<spec name>/<run id>/
+    /// beside the spec].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Threads for hashing the images and the bootstrap.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// Arguments of `attest predict`.

@@ -768,3 +768,154 @@ fn run_on_an_invalid_spec_exits_2_without_scoring() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_metric"));
     assert!(!dir.path().join("evidence").exists());
 }
+
+/// Cache entries (temporary files of an interrupted write excluded).
+fn cache_entries(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            if p.is_dir() {
+                cache_entries(&p)
+            } else {
+                usize::from(!p.file_name().unwrap().to_string_lossy().starts_with('.'))
+            }
+        })
+        .sum()
+}
+
+/// `results.json` without what differs between runs of one spec on one machine.
+fn stable_results(dir: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    let map = v.as_object_mut().unwrap();
+    for volatile in [
+        "run_id",
+        "started_at",
+        "finished_at",
+        "environment",
+        "inference",
+        "shards",
+    ] {
+        map.remove(volatile);
+    }
+    v
+}
+
+#[test]
+fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
+    let dir = example_without_perturbations();
+    let cache = tempfile::tempdir().unwrap();
+    let command = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_attest"));
+        c.args(args)
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("ATTEST_CACHE_DIR", cache.path());
+        c
+    };
+    // kill -9 once some cases are scored.
+    let mut child = command(&[
+        "run",
+        "attest.yaml",
+        "--out",
+        "killed",
+        "--threads",
+        "1",
+        "--batch",
+        "4",
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while cache_entries(cache.path()) < 24 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let scored = cache_entries(cache.path());
+    assert!(scored < 300, "killed too late to prove anything: {scored}");
+    assert!(
+        !dir.path().join("killed").exists(),
+        "a killed run must not leave a run folder"
+    );
+
+    // The re-run takes the finished part from the cache and scores the rest.
+    let rerun = command(&["run", "attest.yaml", "--out", "killed", "--threads", "2"])
+        .output()
+        .unwrap();
+    let code = rerun.status.code();
+    assert!(matches!(code, Some(0 | 1 | 3)), "{}", stdout(&rerun));
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("killed/results.json")).unwrap())
+            .unwrap();
+    let cached = results["inference"]["cached"].as_u64().unwrap() as usize;
+    let computed = results["inference"]["computed"].as_u64().unwrap() as usize;
+    assert_eq!(cached, scored, "every finished case comes from the cache");
+    assert_eq!(cached + computed, 300);
+
+    // An uninterrupted run without the cache gives the same record.
+    let fresh = command(&["run", "attest.yaml", "--out", "fresh", "--no-cache"])
+        .output()
+        .unwrap();
+    assert_eq!(fresh.status.code(), code);
+    assert_eq!(
+        stable_results(&dir.path().join("killed")),
+        stable_results(&dir.path().join("fresh"))
+    );
+
+    // Two shards (the second computed first), merged: the same record again.
+    for (shard, out) in [("2/2", "shard-2"), ("1/2", "shard-1")] {
+        let o = command(&["run", "attest.yaml", "--shard", shard, "--out", out])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+        assert!(
+            stdout(&o).contains(&format!("shard {shard}: 150 cases")),
+            "{}",
+            stdout(&o)
+        );
+        assert!(dir.path().join(out).join("shard.json").is_file());
+    }
+    let merged = command(&[
+        "merge",
+        "attest.yaml",
+        "shard-1",
+        "shard-2",
+        "--out",
+        "merged",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(merged.status.code(), code, "{}", stdout(&merged));
+    assert_eq!(
+        stable_results(&dir.path().join("merged")),
+        stable_results(&dir.path().join("fresh"))
+    );
+    // One shard alone is refused with the missing one named (a runtime error, exit 4).
+    let partial = command(&["merge", "attest.yaml", "shard-1", "--out", "partial"])
+        .output()
+        .unwrap();
+    assert_eq!(partial.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&partial.stderr);
+    assert!(stderr.contains("shard 2/2 is missing"), "{stderr}");
+    assert!(!dir.path().join("partial").exists());
+    // A shard of an edited spec is refused.
+    let spec = dir.path().join("attest.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("bins: 10", "bins: 5")).unwrap();
+    let edited = command(&["merge", "attest.yaml", "shard-1", "shard-2"])
+        .output()
+        .unwrap();
+    assert_eq!(edited.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&edited.stderr).contains("another spec"));
+}

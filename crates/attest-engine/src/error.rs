@@ -29,6 +29,10 @@ pub enum EngineError {
         /// Why.
         first_reason: String,
     },
+    /// Shards cannot be merged (missing, duplicated, or made from another spec, data or
+    /// model), or one cannot be read.
+    #[error("{0}")]
+    Shards(String),
     /// The run was interrupted (Ctrl-C); nothing was written as complete.
     #[error("interrupted")]
     Interrupted,
@@ -54,6 +58,9 @@ impl EngineError {
             EngineError::Spec(_) => "run `attest validate` on the spec".into(),
             EngineError::CaseFailures { .. } => {
                 "fix or remove the failing cases, or set `on_case_error: exclude` in the spec to exclude them and report why".into()
+            }
+            EngineError::Shards(_) => {
+                "merge all N shards of one `attest run --shard I/N` of this spec, over the same data and model".into()
             }
             EngineError::Interrupted => "run again: what was computed is in the cache".into(),
             EngineError::Io { .. } => "check the folder exists and is writable".into(),

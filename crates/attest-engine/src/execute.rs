@@ -97,6 +97,19 @@ pub struct Predictions {
 }
 
 impl Predictions {
+    /// No outputs yet for any pair of `plan` over `cases` rows; `k` outputs per image.
+    pub fn empty(plan: &Plan, cases: usize, k: usize) -> Predictions {
+        Predictions {
+            k,
+            outputs: plan.variants.iter().map(|_| vec![None; cases]).collect(),
+            failures: Vec::new(),
+            computed: 0,
+            cached: 0,
+            corrupt_cache_entries: 0,
+            cache_write_errors: Vec::new(),
+        }
+    }
+
     /// The first output (the positive class's score for a binary task) of `row` under
     /// `variant`.
     pub fn score(&self, variant: usize, row: usize) -> Option<f64> {
@@ -129,15 +142,7 @@ pub fn execute(
     progress: &dyn Progress,
 ) -> Result<Predictions, EngineError> {
     let cases = inputs.ids.len();
-    let mut predictions = Predictions {
-        k: 0,
-        outputs: plan.variants.iter().map(|_| vec![None; cases]).collect(),
-        failures: Vec::new(),
-        computed: 0,
-        cached: 0,
-        corrupt_cache_entries: 0,
-        cache_write_errors: Vec::new(),
-    };
+    let mut predictions = Predictions::empty(plan, cases, 0);
     progress.start(plan.forward_passes() as u64);
     if let Scorer::Table(table) = &model.scorer {
         // Only the unperturbed variant exists for a scores table (validation refuses

@@ -14,6 +14,7 @@ pub mod execute;
 pub mod output;
 pub mod plan;
 pub mod run;
+pub mod shard;
 pub mod variant;
 
 pub use cache::Cache;
@@ -22,3 +23,4 @@ pub use execute::{NoProgress, Progress};
 pub use output::write_run;
 pub use plan::Plan;
 pub use run::{run, Outcome, Prepared, RunOptions};
+pub use shard::{merge, run_shard, write_shard, ShardId};

@@ -19,16 +19,16 @@ pub const PREDICTIONS_FILE: &str = "predictions.parquet";
 /// The spec as run.
 pub const SPEC_FILE: &str = "spec.yaml";
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
     move |source| EngineError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
-/// Whether `dir` may be replaced: missing, empty, or an earlier run (it has `results.json`
-/// with an `attest_results` version).
-fn replaceable(dir: &Path) -> Result<bool, EngineError> {
+/// Whether `dir` may be replaced: missing, empty, or written by Attest earlier (its `marker`
+/// file is JSON with the `marker` key, e.g. `results.json` with `attest_results`).
+fn replaceable(dir: &Path, (file, key): (&str, &str)) -> Result<bool, EngineError> {
     if !dir.exists() {
         return Ok(true);
     }
@@ -36,11 +36,10 @@ fn replaceable(dir: &Path) -> Result<bool, EngineError> {
     if entries.next().is_none() {
         return Ok(true);
     }
-    let results = dir.join(RESULTS_FILE);
-    Ok(std::fs::read(&results)
+    Ok(std::fs::read(dir.join(file))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|v| v.get("attest_results").is_some()))
+        .is_some_and(|v| v.get(key).is_some()))
 }
 
 /// The per-case predictions as a table: one row per planned (case, variant), with the
@@ -92,12 +91,45 @@ pub fn predictions_frame(prepared: &Prepared, outcome: &Outcome) -> PolarsResult
 
 /// Writes the run's files into exactly `dir`.
 pub fn write_run(dir: &Path, prepared: &Prepared, outcome: &Outcome) -> Result<(), EngineError> {
-    if !replaceable(dir)? {
+    write_staged(dir, (RESULTS_FILE, "attest_results"), |staging| {
+        let results = staging.join(RESULTS_FILE);
+        let json = serde_json::to_string_pretty(&outcome.results)
+            .map_err(|e| EngineError::Spec(format!("cannot serialise the results: {e}")))?;
+        std::fs::write(&results, json + "\n").map_err(io(&results))?;
+        let spec = staging.join(SPEC_FILE);
+        std::fs::write(&spec, prepared.source.text.as_bytes()).map_err(io(&spec))?;
+        let mut frame = predictions_frame(prepared, outcome)
+            .map_err(|e| EngineError::Spec(format!("cannot build the predictions table: {e}")))?;
+        write_parquet(&staging.join(PREDICTIONS_FILE), &mut frame)
+    })
+}
+
+/// Writes `frame` to `path` as Parquet.
+pub(crate) fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), EngineError> {
+    let file = std::fs::File::create(path).map_err(io(path))?;
+    ParquetWriter::new(file)
+        .finish(frame)
+        .map_err(|e| EngineError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    Ok(())
+}
+
+/// Makes `dir` hold exactly what `fill` writes, all at once: `fill` writes into a temporary
+/// sibling folder that is renamed into place when it succeeded. `dir` is replaced only when
+/// [`replaceable`] by `marker`; on any error nothing is left behind.
+pub(crate) fn write_staged(
+    dir: &Path,
+    marker: (&str, &str),
+    fill: impl FnOnce(&Path) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    if !replaceable(dir, marker)? {
         return Err(EngineError::Io {
             path: dir.to_path_buf(),
             source: std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,
-                "the folder exists and is not an Attest run folder; choose another --out",
+                "the folder exists and is not one Attest wrote; choose another --out",
             ),
         });
     }
@@ -113,23 +145,8 @@ pub fn write_run(dir: &Path, prepared: &Prepared, outcome: &Outcome) -> Result<(
         .prefix(&format!(".{name}.partial-"))
         .tempdir_in(&parent)
         .map_err(io(&parent))?;
-    let results = staging.path().join(RESULTS_FILE);
-    let json = serde_json::to_string_pretty(&outcome.results)
-        .map_err(|e| EngineError::Spec(format!("cannot serialise the results: {e}")))?;
-    std::fs::write(&results, json + "\n").map_err(io(&results))?;
-    let spec = staging.path().join(SPEC_FILE);
-    std::fs::write(&spec, prepared.source.text.as_bytes()).map_err(io(&spec))?;
-    let parquet = staging.path().join(PREDICTIONS_FILE);
-    let mut frame = predictions_frame(prepared, outcome)
-        .map_err(|e| EngineError::Spec(format!("cannot build the predictions table: {e}")))?;
-    let file = std::fs::File::create(&parquet).map_err(io(&parquet))?;
-    ParquetWriter::new(file)
-        .finish(&mut frame)
-        .map_err(|e| EngineError::Io {
-            path: parquet.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-    // Replace an earlier run: move it aside, move the new one in, then delete the old one.
+    fill(staging.path())?;
+    // Replace an earlier one: move it aside, move the new one in, then delete the old one.
     let staged = staging.keep();
     let old = if dir.exists() {
         let aside = parent.join(format!(".{name}.old-{}", std::process::id()));

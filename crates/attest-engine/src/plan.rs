@@ -35,6 +35,20 @@ impl Plan {
         let set: BTreeSet<usize> = self.rows.iter().flatten().copied().collect();
         set.into_iter().collect()
     }
+
+    /// The same plan over only the rows in `keep` (ascending): what one shard computes.
+    pub fn restricted_to(&self, keep: &[usize]) -> Plan {
+        let keep: std::collections::HashSet<usize> = keep.iter().copied().collect();
+        Plan {
+            variants: self.variants.clone(),
+            rows: self
+                .rows
+                .iter()
+                .map(|rows| rows.iter().copied().filter(|r| keep.contains(r)).collect())
+                .collect(),
+            perturbations: self.perturbations.clone(),
+        }
+    }
 }
 
 /// The cohorts a test evaluates (by name): `cohorts:` if given, else `cohort:` (default `all`).

@@ -174,27 +174,34 @@ pub fn now_utc() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Runs `prepared`.
-pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, EngineError> {
-    let started_at = now_utc();
+/// Everything a run scored: the model's identity and predictions, and each reference
+/// model's (for comparison tests). A single run makes it in one go; `attest merge` assembles
+/// it from shards.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// Which model was scored.
+    pub model: ModelIdentity,
+    /// Its predictions over the plan.
+    pub predictions: Predictions,
+    /// Each reference model's identity and unperturbed predictions, by name.
+    pub references: IndexMap<String, (ModelIdentity, Predictions)>,
+}
+
+/// The unperturbed plan of each reference model of a comparison test: the cohorts of its
+/// tests and of their operating points' `choose_on`.
+pub fn reference_plans(prepared: &Prepared) -> Result<IndexMap<String, Plan>, EngineError> {
     let spec = &prepared.spec;
-    let plan = plan(spec, &prepared.cohorts)?;
-    let all_rows: Vec<usize> = (0..prepared.cases.len()).collect();
-    let image_sha256 = hash_images(&prepared.cases, &all_rows);
-    let (loaded, predictions) = score(prepared, &spec.model, &plan, &image_sha256, options)?;
-    // Reference models: unperturbed scores on the cohorts of their comparison tests.
-    let mut references: IndexMap<String, Predictions> = IndexMap::new();
+    let mut plans: IndexMap<String, Plan> = IndexMap::new();
     for test in &spec.tests {
         let Some(name) = &test.reference else {
             continue;
         };
-        if references.contains_key(name) {
+        if plans.contains_key(name) {
             continue;
         }
-        let model = spec
-            .references
-            .get(name)
-            .ok_or_else(|| EngineError::Spec(format!("no reference model `{name}`")))?;
+        if !spec.references.contains_key(name) {
+            return Err(EngineError::Spec(format!("no reference model `{name}`")));
+        }
         let mut rows: Vec<usize> = Vec::new();
         for t in spec
             .tests
@@ -214,14 +221,102 @@ pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, Eng
         }
         rows.sort_unstable();
         rows.dedup();
-        let reference_plan = Plan {
-            variants: vec![crate::variant::Variant::original()],
-            rows: vec![rows],
-            perturbations: IndexMap::new(),
-        };
-        let (_, p) = score(prepared, model, &reference_plan, &image_sha256, options)?;
-        references.insert(name.clone(), p);
+        plans.insert(
+            name.clone(),
+            Plan {
+                variants: vec![crate::variant::Variant::original()],
+                rows: vec![rows],
+                perturbations: IndexMap::new(),
+            },
+        );
     }
+    Ok(plans)
+}
+
+/// Scores `plan` with the spec's model and each reference plan with its reference model.
+pub fn score_plans(
+    prepared: &Prepared,
+    plan: &Plan,
+    reference_plans: &IndexMap<String, Plan>,
+    image_sha256: &[Option<String>],
+    options: &RunOptions<'_>,
+) -> Result<Scored, EngineError> {
+    let spec = &prepared.spec;
+    let (loaded, predictions) = score(prepared, &spec.model, plan, image_sha256, options)?;
+    let mut references = IndexMap::new();
+    for (name, reference_plan) in reference_plans {
+        let model = spec
+            .references
+            .get(name)
+            .ok_or_else(|| EngineError::Spec(format!("no reference model `{name}`")))?;
+        let (loaded, p) = score(prepared, model, reference_plan, image_sha256, options)?;
+        references.insert(name.clone(), (identity(model, &loaded), p));
+    }
+    Ok(Scored {
+        model: identity(&spec.model, &loaded),
+        predictions,
+        references,
+    })
+}
+
+/// Runs `prepared`.
+pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, EngineError> {
+    let started_at = now_utc();
+    let plan = plan(&prepared.spec, &prepared.cohorts)?;
+    let all_rows: Vec<usize> = (0..prepared.cases.len()).collect();
+    let image_sha256 = hash_images(&prepared.cases, &all_rows);
+    let references = reference_plans(prepared)?;
+    let scored = score_plans(prepared, &plan, &references, &image_sha256, options)?;
+    evaluate_scored(
+        prepared,
+        plan,
+        scored,
+        &image_sha256,
+        &Stamp {
+            run_id: options.run_id.clone(),
+            started_at,
+            threads: options.threads,
+        },
+    )
+}
+
+/// This machine, and the threads a run used.
+pub fn environment(threads: usize) -> Environment {
+    Environment {
+        os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+        threads: threads as u64,
+        user: std::env::var("USER").ok().filter(|u| !u.is_empty()),
+    }
+}
+
+/// What identifies a run in its record: its id, when it started, how many threads it used.
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    /// The run id.
+    pub run_id: String,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: String,
+    /// Threads used.
+    pub threads: usize,
+}
+
+/// Applies the case-error policy to what was scored, chooses the operating points, evaluates
+/// every test and assembles the results record.
+pub fn evaluate_scored(
+    prepared: &Prepared,
+    plan: Plan,
+    scored: Scored,
+    image_sha256: &[Option<String>],
+    stamp: &Stamp,
+) -> Result<Outcome, EngineError> {
+    let spec = &prepared.spec;
+    let predictions = scored.predictions;
+    let references: IndexMap<String, Predictions> = scored
+        .references
+        .into_iter()
+        .map(|(name, (_, p))| (name, p))
+        .collect();
     let mut failures: Vec<(String, String, String)> = predictions
         .failures
         .iter()
@@ -274,7 +369,7 @@ pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, Eng
             );
         }
     }
-    let tests = evaluate_all(&evaluator, &resolved, &image_sha256);
+    let tests = evaluate_all(&evaluator, &resolved, image_sha256);
     let mut warnings = leakage_warnings(prepared);
     if predictions.corrupt_cache_entries > 0 {
         warnings.push(format!(
@@ -299,12 +394,12 @@ pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, Eng
         .cases
         .ids
         .iter()
-        .zip(&image_sha256)
+        .zip(image_sha256)
         .filter_map(|(id, h)| h.as_ref().map(|h| (id.clone(), h.clone())))
         .collect();
     let results = Results {
         attest_results: 1,
-        run_id: options.run_id.clone(),
+        run_id: stamp.run_id.clone(),
         spec_name: spec.name.clone(),
         spec_sha256: attest_data::hash::sha256_bytes(prepared.source.text.as_bytes()),
         seed: spec.seed,
@@ -312,15 +407,10 @@ pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, Eng
             name: "attest".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
-        started_at,
+        started_at: stamp.started_at.clone(),
         finished_at: Some(now_utc()),
-        environment: Some(Environment {
-            os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
-            cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
-            threads: options.threads as u64,
-            user: std::env::var("USER").ok().filter(|u| !u.is_empty()),
-        }),
-        model: Some(identity(&spec.model, &loaded)),
+        environment: Some(environment(stamp.threads)),
+        model: Some(scored.model),
         data: Some(DataIdentity {
             table: spec.data.table.clone(),
             table_sha256: table_sha256.clone(),
@@ -347,6 +437,7 @@ pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, Eng
             cached: predictions.cached,
             variants: plan.variants.len() as u64,
         }),
+        shards: Vec::new(),
         exclusions: failures
             .into_iter()
             .map(|(case, variant, reason)| Exclusion {

@@ -1,6 +1,6 @@
 //! The bundled example end to end: every test kind evaluated, results snapshotted (volatile
 //! fields redacted), identical across thread counts, with and without the cache, and with a
-//! corrupted cache entry.
+//! corrupted cache entry, and when computed in shards and merged.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use attest_data::cases::ImageCheck;
 use attest_engine::cache::Cache;
-use attest_engine::{NoProgress, Prepared, RunOptions};
+use attest_engine::{NoProgress, Prepared, RunOptions, ShardId};
 use attest_spec::results::{Results, Verdict};
 
 fn example() -> PathBuf {
@@ -34,21 +34,21 @@ fn prepare() -> Prepared {
     }
 }
 
+fn options(threads: usize, cache: Option<&Path>) -> RunOptions<'static> {
+    RunOptions {
+        threads,
+        batch: 16,
+        cache: cache.map(Cache::new),
+        backend: None,
+        models: None,
+        stop: None,
+        progress: &NoProgress,
+        run_id: "test-run".into(),
+    }
+}
+
 fn run(prepared: &Prepared, threads: usize, cache: Option<&Path>) -> attest_engine::Outcome {
-    attest_engine::run(
-        prepared,
-        &RunOptions {
-            threads,
-            batch: 16,
-            cache: cache.map(Cache::new),
-            backend: None,
-            models: None,
-            stop: None,
-            progress: &NoProgress,
-            run_id: "test-run".into(),
-        },
-    )
-    .unwrap()
+    attest_engine::run(prepared, &options(threads, cache)).unwrap()
 }
 
 /// The record without what differs between runs of the same spec on the same data: times,
@@ -59,6 +59,7 @@ fn stable(results: &Results) -> Results {
     r.finished_at = None;
     r.environment = None;
     r.inference = None;
+    r.shards.clear();
     r.warnings.retain(|w| !w.contains("cache"));
     r
 }
@@ -85,6 +86,41 @@ fn the_example_runs_every_test_kind_deterministically_and_caches_its_predictions
     assert_eq!(inference.computed, 0);
     assert_eq!(inference.cached, inference.needed);
     assert_eq!(stable(&warm.results), stable(&cold.results));
+
+    // Three shards written to folders and merged (given in another order): the same results
+    // and the same per-case predictions as the single run.
+    let shards = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for index in [3, 1, 2] {
+        let shard = ShardId { index, count: 3 };
+        let outcome =
+            attest_engine::run_shard(&prepared, shard, &options(2, Some(cache.path()))).unwrap();
+        let dir = shards.path().join(format!("{index}-of-3"));
+        attest_engine::write_shard(&dir, &prepared, &outcome).unwrap();
+        dirs.push(dir);
+    }
+    let merged = attest_engine::merge(&prepared, &dirs, "test-run".into(), 2).unwrap();
+    assert_eq!(stable(&merged.results), stable(&cold.results));
+    assert_eq!(merged.results.shards.len(), 3);
+    assert_eq!(
+        merged.results.shards.iter().map(|s| s.cases).sum::<u64>(),
+        300
+    );
+    let frame = |o: &attest_engine::Outcome| {
+        attest_engine::output::predictions_frame(&prepared, o).unwrap()
+    };
+    assert!(frame(&merged).equals_missing(&frame(&cold)));
+    // Two of three shards are refused, naming the missing one.
+    let error = attest_engine::merge(&prepared, &dirs[..2], "x".into(), 2)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("2/3"), "{error}");
+    // The same shard twice is refused.
+    let twice = [dirs[0].clone(), dirs[1].clone(), dirs[1].clone()];
+    let error = attest_engine::merge(&prepared, &twice, "x".into(), 2)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("twice"), "{error}");
 
     // No cache at all, two threads: same numbers.
     let uncached = run(&prepared, 2, None);

@@ -50,6 +50,10 @@ pub struct Results {
     /// Forward passes: how many were needed, computed and taken from the cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference: Option<InferenceSummary>,
+    /// When the predictions were computed in shards (`attest run --shard I/N`) and merged
+    /// (`attest merge`): where and when each shard ran. Empty for a single run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardProvenance>,
     /// Cases left out of some computation, with the reason (never dropped silently).
     #[serde(default)]
     pub exclusions: Vec<Exclusion>,
@@ -61,6 +65,27 @@ pub struct Results {
     pub verdict: Verdict,
     /// One entry per test of the spec, in spec order.
     pub tests: Vec<TestResult>,
+}
+
+/// One shard of a merged run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShardProvenance {
+    /// `I/N`: the I-th of N slices of the planned cases.
+    pub shard: String,
+    /// Cases it scored.
+    pub cases: u64,
+    /// When it started and finished, UTC, RFC 3339.
+    pub started_at: String,
+    /// When it finished.
+    pub finished_at: String,
+    /// Forward passes it computed.
+    pub computed: u64,
+    /// Forward passes it took from its prediction cache.
+    pub cached: u64,
+    /// Where it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Environment>,
 }
 
 /// The tool that produced a record.

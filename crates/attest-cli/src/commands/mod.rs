@@ -72,5 +72,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Perturb(args) => perturb::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Merge(args) => run::merge(&args),
     }
 }

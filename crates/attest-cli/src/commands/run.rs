@@ -14,7 +14,7 @@ use attest_model::LoadOptions;
 use attest_spec::results::{Results, Verdict};
 use attest_spec::types::OnnxBackend;
 
-use crate::cli::{Backend, RunArgs};
+use crate::cli::{Backend, MergeArgs, RunArgs};
 use crate::commands::prepare::{prepare, threads};
 use crate::commands::CommandError;
 use crate::exit::ExitStatus;
@@ -36,11 +36,6 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
     if args.dry_run {
         return dry_run(&prepared, threads, backend, cache.as_ref(), args);
     }
-    let run_id = run_id(&prepared);
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&prepared.base_dir, &prepared.spec.name, &run_id));
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
@@ -54,52 +49,126 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
     }
     let progress = TerminalProgress::new();
     let started = Instant::now();
-    let outcome = attest_engine::run(
-        &prepared,
-        &RunOptions {
-            threads,
-            batch: args.batch,
-            cache,
-            backend,
-            models: None,
-            stop: Some(&stop),
-            progress: &progress,
-            run_id,
-        },
-    );
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(EngineError::Interrupted) => {
-            eprintln!("✗ interrupted: no results were written; what was scored is in the cache");
-            return Ok(ExitStatus::RuntimeError);
-        }
-        Err(EngineError::Model(e)) => return Err(CommandError::Model(e)),
-        Err(e) => {
-            eprintln!("error: {e}\n  help: {}", e.help());
-            return Ok(ExitStatus::RuntimeError);
-        }
+    let run_id = run_id(&prepared);
+    let options = RunOptions {
+        threads,
+        batch: args.batch,
+        cache,
+        backend,
+        models: None,
+        stop: Some(&stop),
+        progress: &progress,
+        run_id,
     };
-    attest_engine::write_run(&out, &prepared, &outcome).map_err(|e| match e {
+    if let Some(shard) = args.shard {
+        let out = args.out.clone().unwrap_or_else(|| {
+            default_out_dir(&prepared.base_dir, &prepared.spec.name, "shards")
+                .join(format!("{}-of-{}", shard.index, shard.count))
+        });
+        let outcome = match attest_engine::run_shard(&prepared, shard, &options) {
+            Ok(o) => o,
+            Err(e) => return engine_failure(e),
+        };
+        attest_engine::write_shard(&out, &prepared, &outcome).map_err(write_error)?;
+        let failed = outcome.scored.predictions.failures.len()
+            + outcome
+                .scored
+                .references
+                .values()
+                .map(|(_, p)| p.failures.len())
+                .sum::<usize>();
+        render::emit(&format!(
+            "shard {shard}: {} cases, {} forward passes ({} computed, {} cached){} in {:.1} s · wrote {}\n\
+             merge all {} shards with `attest merge {} SHARD_DIR...`\n",
+            outcome.rows.len(),
+            outcome.scored.predictions.computed + outcome.scored.predictions.cached,
+            outcome.scored.predictions.computed,
+            outcome.scored.predictions.cached,
+            if failed > 0 {
+                format!(", {failed} could not be scored (see the shard's `error` column)")
+            } else {
+                String::new()
+            },
+            started.elapsed().as_secs_f64(),
+            out.display(),
+            shard.count,
+            args.spec.display(),
+        ));
+        return Ok(ExitStatus::Success);
+    }
+    let out = args.out.clone().unwrap_or_else(|| {
+        default_out_dir(&prepared.base_dir, &prepared.spec.name, &options.run_id)
+    });
+    let outcome = match attest_engine::run(&prepared, &options) {
+        Ok(o) => o,
+        Err(e) => return engine_failure(e),
+    };
+    attest_engine::write_run(&out, &prepared, &outcome).map_err(write_error)?;
+    Ok(report(&outcome.results, started, &out))
+}
+
+/// `attest merge`: evaluates the shards of a sharded run into one run folder.
+pub fn merge(args: &MergeArgs) -> Result<ExitStatus, CommandError> {
+    let prepared = match prepare(&args.spec)? {
+        Ok(p) => p,
+        Err(status) => return Ok(status),
+    };
+    let started = Instant::now();
+    let run_id = run_id(&prepared);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&prepared.base_dir, &prepared.spec.name, &run_id));
+    let threads = threads(args.threads);
+    let outcome = match attest_engine::merge(&prepared, &args.shards, run_id, threads) {
+        Ok(o) => o,
+        Err(e) => return engine_failure(e),
+    };
+    attest_engine::write_run(&out, &prepared, &outcome).map_err(write_error)?;
+    Ok(report(&outcome.results, started, &out))
+}
+
+/// Prints why the engine stopped and returns the exit status it means.
+fn engine_failure(e: EngineError) -> Result<ExitStatus, CommandError> {
+    match e {
+        EngineError::Interrupted => {
+            eprintln!("✗ interrupted: no results were written; what was scored is in the cache");
+            Ok(ExitStatus::RuntimeError)
+        }
+        EngineError::Model(e) => Err(CommandError::Model(e)),
+        e => {
+            eprintln!("error: {e}\n  help: {}", e.help());
+            Ok(ExitStatus::RuntimeError)
+        }
+    }
+}
+
+fn write_error(e: EngineError) -> CommandError {
+    match e {
         EngineError::Io { path, source } => CommandError::Io {
             action: "write the run folder",
             path,
             source,
         },
         other => CommandError::Data(other.to_string()),
-    })?;
-    render::emit(&verdict_table(&outcome.results));
+    }
+}
+
+/// Prints the verdict table and summary; returns the exit status the verdict means.
+fn report(results: &Results, started: Instant, out: &std::path::Path) -> ExitStatus {
+    render::emit(&verdict_table(results));
     render::emit(&format!(
         "{} in {:.1} s · wrote {}\n",
-        summary_line(&outcome.results),
+        summary_line(results),
         started.elapsed().as_secs_f64(),
         out.display()
     ));
-    Ok(match outcome.results.verdict {
+    match results.verdict {
         Verdict::Pass => ExitStatus::Success,
         Verdict::Fail => ExitStatus::TestFailed,
         Verdict::Inconclusive => ExitStatus::Inconclusive,
         Verdict::Error => ExitStatus::RuntimeError,
-    })
+    }
 }
 
 /// `YYYYMMDDTHHMMSSZ-` and 8 hex digits of the spec hash and the time: sortable, unique in
@@ -127,9 +196,22 @@ fn dry_run(
     cache: Option<&Cache>,
     args: &RunArgs,
 ) -> Result<ExitStatus, CommandError> {
-    let plan = attest_engine::plan::plan(&prepared.spec, &prepared.cohorts)
+    let mut plan = attest_engine::plan::plan(&prepared.spec, &prepared.cohorts)
         .map_err(|e| CommandError::Data(e.to_string()))?;
     let mut text = String::new();
+    if let Some(shard) = args.shard {
+        let references = attest_engine::run::reference_plans(prepared)
+            .map_err(|e| CommandError::Data(e.to_string()))?;
+        let all = attest_engine::shard::planned_rows(&plan, &references);
+        let rows = attest_engine::shard::shard_rows(&all, shard);
+        let _ = writeln!(
+            text,
+            "shard {shard}: {} of the {} planned cases",
+            rows.len(),
+            all.len()
+        );
+        plan = plan.restricted_to(rows);
+    }
     let _ = writeln!(
         text,
         "plan for {} (seed {})",
