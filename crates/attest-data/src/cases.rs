@@ -536,7 +536,7 @@ fn binary_labels(
         }
         let close = value.eq_ignore_ascii_case(&wanted)
             || value.trim() == wanted.trim()
-            || strsim::levenshtein(&value.to_lowercase(), &wanted.to_lowercase()) <= 1;
+            || looks_like_a_typo(value, &wanted);
         if close {
             near_miss = true;
             let rows: Vec<usize> = (0..values.len())
@@ -688,5 +688,40 @@ fn report_unknown(
                 unknown.len() - MAX_LISTED
             ),
         ));
+    }
+}
+
+/// Whether `value` is one edit away from `wanted` in a way that reads as a typo (`Nodul` for
+/// `nodule`). Short codes and numbers are distinct values, not typos of each other: `0`/`1`,
+/// `Y`/`N` and `M`/`F` are one edit apart but are the usual encodings of two classes.
+fn looks_like_a_typo(value: &str, wanted: &str) -> bool {
+    let numeric = |s: &str| s.trim().parse::<f64>().is_ok();
+    if numeric(value) || numeric(wanted) {
+        return false;
+    }
+    let (value, wanted) = (value.trim().to_lowercase(), wanted.trim().to_lowercase());
+    value.chars().count() >= 4
+        && wanted.chars().count() >= 4
+        && strsim::levenshtein(&value, &wanted) <= 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_a_typo;
+
+    #[test]
+    fn typos_of_words_are_caught_but_codes_and_numbers_are_classes() {
+        assert!(looks_like_a_typo("Nodul", "nodule"));
+        assert!(looks_like_a_typo("nodules", "nodule"));
+        for (a, b) in [
+            ("0", "1"),
+            ("N", "Y"),
+            ("no", "yes"),
+            ("M", "F"),
+            ("10", "11"),
+            ("1.0", "2.0"),
+        ] {
+            assert!(!looks_like_a_typo(a, b), "{a} / {b}");
+        }
     }
 }
