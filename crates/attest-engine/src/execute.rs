@@ -94,6 +94,10 @@ pub struct Predictions {
     pub corrupt_cache_entries: u64,
     /// Cache writes that failed (the run goes on; reported as a warning).
     pub cache_write_errors: Vec<String>,
+    /// Wall-clock time of the whole scoring stage.
+    pub scoring_time: std::time::Duration,
+    /// Time spent in the model's forward passes (for a scores table: reading its rows).
+    pub forward_time: std::time::Duration,
 }
 
 impl Predictions {
@@ -107,6 +111,8 @@ impl Predictions {
             cached: 0,
             corrupt_cache_entries: 0,
             cache_write_errors: Vec::new(),
+            scoring_time: std::time::Duration::ZERO,
+            forward_time: std::time::Duration::ZERO,
         }
     }
 
@@ -141,6 +147,7 @@ pub fn execute(
     options: &ExecuteOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<Predictions, EngineError> {
+    let started = std::time::Instant::now();
     let cases = inputs.ids.len();
     let mut predictions = Predictions::empty(plan, cases, 0);
     progress.start(plan.forward_passes() as u64);
@@ -152,7 +159,9 @@ pub fn execute(
                 .iter()
                 .partition(|&&row| table.get(&inputs.ids[row]).is_some());
             let ids: Vec<&str> = present.iter().map(|&r| inputs.ids[r].as_str()).collect();
+            let forward = std::time::Instant::now();
             let outputs = model.score_ids(&ids)?;
+            predictions.forward_time += forward.elapsed();
             predictions.k = outputs.k;
             for (i, &row) in present.iter().enumerate() {
                 predictions.outputs[v][row] = Some(outputs.row(i).to_vec());
@@ -172,6 +181,7 @@ pub fn execute(
             progress.advance(rows.len() as u64);
         }
         progress.finish();
+        predictions.scoring_time = started.elapsed();
         return Ok(predictions);
     }
     let paths = inputs.images.ok_or_else(|| {
@@ -237,6 +247,7 @@ pub fn execute(
     }
     progress.finish();
     predictions.failures.sort_by_key(|f| (f.variant, f.row));
+    predictions.scoring_time = started.elapsed();
     Ok(predictions)
 }
 
@@ -350,19 +361,27 @@ fn score_chunk(
         return;
     }
     let refs: Vec<&Image> = images.iter().map(|(_, _, image)| image).collect();
-    let results: Vec<Result<Vec<f32>, String>> = match model.score_images(&refs, refs.len()) {
+    let forward = std::time::Instant::now();
+    let scored = model.score_images(&refs, refs.len());
+    predictions.forward_time += forward.elapsed();
+    let results: Vec<Result<Vec<f32>, String>> = match scored {
         Ok(outputs) => (0..outputs.n)
             .map(|i| Ok(outputs.row(i).to_vec()))
             .collect(),
-        Err(_) => refs
-            .iter()
-            .map(|image| {
-                model
-                    .score_images(&[image], 1)
-                    .map(|o| o.row(0).to_vec())
-                    .map_err(|e| format!("model error: {e}"))
-            })
-            .collect(),
+        Err(_) => {
+            let forward = std::time::Instant::now();
+            let one_by_one = refs
+                .iter()
+                .map(|image| {
+                    model
+                        .score_images(&[image], 1)
+                        .map(|o| o.row(0).to_vec())
+                        .map_err(|e| format!("model error: {e}"))
+                })
+                .collect();
+            predictions.forward_time += forward.elapsed();
+            one_by_one
+        }
     };
     for ((v, row, _), result) in images.iter().zip(results) {
         match result {

@@ -436,6 +436,8 @@ pub fn evaluate_scored(
             computed: predictions.computed,
             cached: predictions.cached,
             variants: plan.variants.len() as u64,
+            scoring_seconds: Some(predictions.scoring_time.as_secs_f64()),
+            forward_seconds: Some(predictions.forward_time.as_secs_f64()),
         }),
         shards: Vec::new(),
         exclusions: failures

@@ -670,6 +670,11 @@ pub fn merge(
         },
     )?;
     outcome.results.shards = provenance;
+    // The shards' scoring ran elsewhere, overlapped or not: no single wall time describes it.
+    if let Some(inference) = &mut outcome.results.inference {
+        inference.scoring_seconds = None;
+        inference.forward_seconds = None;
+    }
     Ok(outcome)
 }
 

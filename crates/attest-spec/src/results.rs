@@ -217,6 +217,14 @@ pub struct InferenceSummary {
     pub cached: u64,
     /// Variants (the unperturbed images count as one).
     pub variants: u64,
+    /// Wall-clock seconds of the scoring stage (cache lookups, decoding, perturbing,
+    /// preprocessing and forward passes, overlapped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scoring_seconds: Option<f64>,
+    /// Seconds spent inside the model's forward passes (preprocessing included): the rest of
+    /// the scoring stage is the engine's overhead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_seconds: Option<f64>,
 }
 
 /// A case left out of a computation.
