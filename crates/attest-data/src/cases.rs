@@ -57,6 +57,27 @@ impl Labels {
             _ => None,
         }
     }
+
+    /// Whether case `row` belongs to class `k` (one-vs-rest), for multiclass and multilabel
+    /// tasks; `None` where the label is missing, and for binary tasks.
+    pub fn one_vs_rest(&self, row: usize, k: usize) -> Option<bool> {
+        match self {
+            Labels::Binary(_) => None,
+            Labels::Multiclass { class, .. } => class.get(row).copied().flatten().map(|c| c == k),
+            Labels::Multilabel { present, .. } => present
+                .get(row)
+                .and_then(Option::as_ref)
+                .and_then(|p| p.get(k).copied()),
+        }
+    }
+
+    /// The class index of case `row`, for multiclass tasks.
+    pub fn class(&self, row: usize) -> Option<usize> {
+        match self {
+            Labels::Multiclass { class, .. } => class.get(row).copied().flatten(),
+            _ => None,
+        }
+    }
 }
 
 /// One problem found in the case table.

@@ -116,6 +116,16 @@ impl Predictions {
         }
     }
 
+    /// Output `k` of `row` under `variant`.
+    pub fn output(&self, variant: usize, row: usize, k: usize) -> Option<f64> {
+        self.outputs
+            .get(variant)?
+            .get(row)?
+            .as_ref()
+            .and_then(|o| o.get(k))
+            .map(|&v| f64::from(v))
+    }
+
     /// The first output (the positive class's score for a binary task) of `row` under
     /// `variant`.
     pub fn score(&self, variant: usize, row: usize) -> Option<f64> {

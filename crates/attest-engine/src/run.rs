@@ -358,14 +358,20 @@ pub fn evaluate_scored(
     );
     let mut resolved = IndexMap::new();
     for test in &spec.tests {
-        let Some(at) = &test.at else { continue };
-        if resolved.contains_key(at) {
+        let (Some(at), Some(key)) = (&test.at, crate::evaluate::point_key(spec, test)) else {
+            continue;
+        };
+        if resolved.contains_key(&key) {
             continue;
         }
+        // A test naming an unknown class is an ERROR of its own; nothing to choose here.
+        let Ok(focused) = evaluator.for_test(test) else {
+            continue;
+        };
         if let Some(point) = spec.operating_points.get(at) {
             resolved.insert(
-                at.clone(),
-                thresholds::resolve(&evaluator, &predictions, at, point)?,
+                key.clone(),
+                thresholds::resolve(&focused, &predictions, &key, point)?,
             );
         }
     }

@@ -264,3 +264,147 @@ fn a_missing_score_fails_the_run_or_is_excluded_and_reported_by_policy() {
     let auc = test(&results, "COMP-AUC");
     assert_eq!(estimate(auc, "difference:auc").n, 399);
 }
+
+const MULTICLASS_SPEC: &str = r#"attest: 1
+name: three-findings
+intended_use: Synthetic multiclass scores for testing the engine.
+seed: 11
+model:
+  id: triage-3
+  scores: scores.csv
+  output: { task: multiclass, classes: [normal, pneumonia, effusion] }
+data:
+  table: cases.csv
+  id: case_id
+  label: { column: finding }
+cohorts:
+  tune: { where: "split = 'tune'" }
+  test: { where: "split = 'test'" }
+operating_points:
+  triage: { choose_on: tune, target: { sensitivity: 0.8 } }
+tests:
+  - id: ACC
+    cohort: test
+    metric: accuracy
+    require: { lower: ">= 0.3" }
+  - id: KAPPA
+    cohort: test
+    metric: kappa
+    ci: { resamples: 400 }
+    require: { estimate: ">= 0.1" }
+  - id: OVR-AUC
+    cohort: test
+    metric: auc
+    class: pneumonia
+    require: { lower: ">= 0.6" }
+  - id: OVR-SENS
+    cohort: test
+    metric: sensitivity
+    class: pneumonia
+    at: triage
+    require: { estimate: ">= 0.5" }
+  - id: MACRO
+    cohort: test
+    metric: auc
+    average: macro
+    require: { lower: ">= 0.6" }
+"#;
+
+#[test]
+fn multiclass_accuracy_kappa_and_one_vs_rest_match_the_statistics_crate() {
+    let dir = tempfile::tempdir().unwrap();
+    let classes = ["normal", "pneumonia", "effusion"];
+    let mut s = Stream(99);
+    let mut table = String::from("case_id,finding,split\n");
+    let mut scores = String::from("case_id,normal,pneumonia,effusion\n");
+    // (split, label, scores) of every case.
+    let mut cases: Vec<(bool, usize, [f64; 3])> = Vec::new();
+    for i in 0..450 {
+        let label = (s.next() * 3.0) as usize % 3;
+        let mut logits = [0.0f64; 3];
+        for (k, l) in logits.iter_mut().enumerate() {
+            *l = 2.0 * (s.next() - 0.5) + if k == label { 1.2 } else { 0.0 };
+        }
+        let total: f64 = logits.iter().map(|l| l.exp()).sum();
+        let p = logits.map(|l| l.exp() / total);
+        let test = i % 3 != 0;
+        table += &format!(
+            "m{i:03},{},{}\n",
+            classes[label],
+            if test { "test" } else { "tune" }
+        );
+        scores += &format!("m{i:03},{},{},{}\n", p[0], p[1], p[2]);
+        cases.push((test, label, p.map(|x| f64::from(x as f32))));
+    }
+    std::fs::write(dir.path().join("cases.csv"), table).unwrap();
+    std::fs::write(dir.path().join("scores.csv"), scores).unwrap();
+    std::fs::write(dir.path().join("attest.yaml"), MULTICLASS_SPEC).unwrap();
+    let results = run(dir.path()).unwrap();
+    let test_cases: Vec<&(bool, usize, [f64; 3])> = cases.iter().filter(|c| c.0).collect();
+    let labels: Vec<usize> = test_cases.iter().map(|c| c.1).collect();
+    let predicted: Vec<usize> = test_cases
+        .iter()
+        .map(|c| (0..3).fold(0, |best, k| if c.2[k] > c.2[best] { k } else { best }))
+        .collect();
+
+    // Accuracy: correct / n with a Wilson interval.
+    let correct = labels
+        .iter()
+        .zip(&predicted)
+        .filter(|(a, b)| a == b)
+        .count() as u64;
+    let n = labels.len() as u64;
+    let acc = estimate(test(&results, "ACC"), "accuracy");
+    assert_eq!(acc.n, n);
+    assert!((acc.value.unwrap() - correct as f64 / n as f64).abs() < 1e-12);
+    let wilson = attest_stats::ci::proportion::proportion_interval(
+        attest_stats::ci::IntervalMethod::Wilson,
+        correct,
+        n,
+        Level::new(0.95).unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    let ci = acc.ci.as_ref().unwrap();
+    assert_eq!(ci.method, CiMethod::Wilson);
+    assert!((ci.lower - wilson.lower).abs() < 1e-12 && (ci.upper - wilson.upper).abs() < 1e-12);
+    assert_eq!(test(&results, "ACC").verdict, Verdict::Pass);
+
+    // Kappa: the confusion matrix's, with a seeded BCa bootstrap interval around it.
+    let kappa = estimate(test(&results, "KAPPA"), "cohen_kappa");
+    let expected = attest_stats::multiclass::ConfusionMatrix::new(&labels, &predicted, 3)
+        .cohen_kappa(attest_stats::multiclass::KappaWeights::Unweighted)
+        .unwrap();
+    assert!((kappa.value.unwrap() - expected).abs() < 1e-12);
+    let ci = kappa.ci.as_ref().unwrap();
+    assert_eq!(ci.method, CiMethod::BootstrapBca);
+    assert_eq!(ci.resamples, Some(400));
+    assert!(ci.lower < expected && expected < ci.upper, "{ci:?}");
+
+    // One-vs-rest AUC of pneumonia: that class against the rest, on its own score.
+    let ovr_labels: Vec<bool> = labels.iter().map(|&l| l == 1).collect();
+    let ovr_scores: Vec<f64> = test_cases.iter().map(|c| c.2[1]).collect();
+    let sample = attest_stats::Sample::new(&ovr_labels, &ovr_scores).unwrap();
+    let expected = attest_stats::roc::auc(&sample.ranked()).unwrap();
+    let auc = estimate(test(&results, "OVR-AUC"), "auc");
+    assert!((auc.value.unwrap() - expected).abs() < 1e-12);
+    assert_eq!(
+        auc.positives,
+        Some(ovr_labels.iter().filter(|&&l| l).count() as u64)
+    );
+
+    // The operating point is chosen for pneumonia, on the tuning cases, and named so.
+    let point = results
+        .operating_points
+        .iter()
+        .find(|p| p.name == "triage (class pneumonia)")
+        .unwrap_or_else(|| panic!("{:#?}", results.operating_points));
+    assert!(point.thresholds[0].achieved.unwrap() >= 0.8);
+    let sens = test(&results, "OVR-SENS");
+    assert_ne!(sens.verdict, Verdict::Error, "{:?}", sens.reason);
+
+    // Averaged metrics are refused with the reason, not computed wrongly.
+    let macro_test = test(&results, "MACRO");
+    assert_eq!(macro_test.verdict, Verdict::Error);
+    assert!(macro_test.reason.as_deref().unwrap().contains("average"));
+}

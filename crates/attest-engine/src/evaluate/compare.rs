@@ -166,18 +166,7 @@ pub fn difference(
         .map_err(|u| u.reason)?;
         Ok((
             estimate,
-            Interval {
-                lower: bi.interval.lower,
-                upper: bi.interval.upper,
-                method: if percentile {
-                    CiMethod::BootstrapPercentile
-                } else {
-                    CiMethod::BootstrapBca
-                },
-                level,
-                resamples: Some(bi.resamples),
-                seed: Some(bi.seed),
-            },
+            super::metric::bootstrap_record(&bi, percentile, level),
         ))
     })();
     match result {

@@ -60,22 +60,23 @@ pub fn evaluate(
 }
 
 /// The metric of a test (canonical catalog entry).
-fn metric_of(test: &Test) -> Result<&'static MetricInfo, String> {
+pub(super) fn metric_of(test: &Test) -> Result<&'static MetricInfo, String> {
     let name = test.metric.as_deref().ok_or("the test names no metric")?;
     metric_info(name).ok_or_else(|| format!("unknown metric `{name}`"))
 }
 
 /// The operating point of a test, if any.
 fn operating_point<'t>(
+    ev: &Evaluator<'_>,
     test: &Test,
     thresholds: &'t IndexMap<String, Resolved>,
 ) -> Result<Option<&'t Resolved>, String> {
-    match &test.at {
+    match super::point_key(ev.spec, test) {
         None => Ok(None),
-        Some(at) => thresholds
-            .get(at)
+        Some(key) => thresholds
+            .get(&key)
             .map(Some)
-            .ok_or_else(|| format!("operating point `{at}` was not resolved")),
+            .ok_or_else(|| format!("operating point `{key}` was not resolved")),
     }
 }
 
@@ -95,7 +96,7 @@ fn case_thresholds(
 }
 
 /// The bootstrap seed of a test on a cohort and variant.
-fn seed(ev: &Evaluator<'_>, test: &Test, cohort: &str, variant: &str) -> u64 {
+pub(super) fn seed(ev: &Evaluator<'_>, test: &Test, cohort: &str, variant: &str) -> u64 {
     derive_seed(
         ev.spec.seed,
         &[id_part(&test.id), id_part(cohort), id_part(variant)],
@@ -125,7 +126,7 @@ fn request<'a>(
 }
 
 /// The test's confidence level.
-fn level(test: &Test) -> f64 {
+pub(super) fn level(test: &Test) -> f64 {
     test.ci.as_ref().and_then(|c| c.level).unwrap_or(0.95)
 }
 
@@ -175,7 +176,7 @@ fn metric_estimate(
 }
 
 /// The `estimate` / `lower` / `upper` criteria of the test on each estimate.
-fn bound_criteria(test: &Test, estimates: &[Estimate]) -> Vec<CriterionResult> {
+pub(super) fn bound_criteria(test: &Test, estimates: &[Estimate]) -> Vec<CriterionResult> {
     let Some(require) = &test.require else {
         return Vec::new();
     };
@@ -190,7 +191,11 @@ fn bound_criteria(test: &Test, estimates: &[Estimate]) -> Vec<CriterionResult> {
     out
 }
 
-fn finish(test: &Test, estimates: Vec<Estimate>, criteria: Vec<CriterionResult>) -> TestResult {
+pub(super) fn finish(
+    test: &Test,
+    estimates: Vec<Estimate>,
+    criteria: Vec<CriterionResult>,
+) -> TestResult {
     let verdict = worst(criteria.iter().map(|c| c.verdict));
     TestResult {
         id: test.id.clone(),
@@ -207,7 +212,7 @@ fn finish(test: &Test, estimates: Vec<Estimate>, criteria: Vec<CriterionResult>)
 }
 
 /// `min_n` / `min_positives`: below them a PASS or FAIL becomes INCONCLUSIVE.
-fn apply_minimums(test: &Test, result: &mut TestResult) {
+pub(super) fn apply_minimums(test: &Test, result: &mut TestResult) {
     if result.verdict == Verdict::Error {
         return;
     }
@@ -235,7 +240,7 @@ fn performance(
     thresholds: &IndexMap<String, Resolved>,
 ) -> Result<TestResult, String> {
     let metric = metric_of(test)?;
-    let point = operating_point(test, thresholds)?;
+    let point = operating_point(ev, test, thresholds)?;
     let mut estimates = Vec::new();
     for name in test_cohorts(test) {
         let cohort = ev.cohort(&name).map_err(|e| e.to_string())?;
@@ -276,7 +281,7 @@ fn subgroups(
     thresholds: &IndexMap<String, Resolved>,
 ) -> Result<TestResult, String> {
     let metric = metric_of(test)?;
-    let point = operating_point(test, thresholds)?;
+    let point = operating_point(ev, test, thresholds)?;
     // (label, rows) of each subgroup.
     let groups: Vec<(String, Vec<usize>)> = match &test.across {
         Some(column) => {
@@ -397,21 +402,12 @@ fn robustness(
     thresholds: &IndexMap<String, Resolved>,
 ) -> Result<TestResult, String> {
     let metric = metric_of(test)?;
-    let point = operating_point(test, thresholds)?;
-    let name = test
-        .perturbation
-        .as_deref()
-        .ok_or("the test names no perturbation")?;
-    let variants = ev
-        .plan
-        .perturbations
-        .get(name)
-        .ok_or_else(|| format!("perturbation `{name}` was not planned"))?;
-    let cohort_name = test_cohorts(test)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| "all".into());
-    let rows = &ev.cohort(&cohort_name).map_err(|e| e.to_string())?.rows;
+    let point = operating_point(ev, test, thresholds)?;
+    let Levels {
+        variants,
+        cohort: cohort_name,
+        rows,
+    } = perturbation_levels(ev, test)?;
     let mut estimates = Vec::new();
     let mut criteria = Vec::new();
     let mut breaking = None;
@@ -493,22 +489,12 @@ fn invariance(
     test: &Test,
     thresholds: &IndexMap<String, Resolved>,
 ) -> Result<TestResult, String> {
-    let point = operating_point(test, thresholds)?.ok_or("an invariance test of a binary model needs `at:` (the operating point whose decisions must not flip)")?;
-    let name = test
-        .perturbation
-        .as_deref()
-        .ok_or("the test names no perturbation")?;
-    let variants = ev
-        .plan
-        .perturbations
-        .get(name)
-        .ok_or_else(|| format!("perturbation `{name}` was not planned"))?;
-    let cohort_name = test_cohorts(test)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| "all".into());
-    let rows = &ev.cohort(&cohort_name).map_err(|e| e.to_string())?.rows;
-    let level = level(test);
+    let point = operating_point(ev, test, thresholds)?.ok_or("an invariance test of a binary model needs `at:` (the operating point whose decisions must not flip)")?;
+    let Levels {
+        variants,
+        cohort: cohort_name,
+        rows,
+    } = perturbation_levels(ev, test)?;
     let mut estimates = Vec::new();
     let mut criteria = Vec::new();
     for &v in variants {
@@ -518,8 +504,10 @@ fn invariance(
         let mut n = 0u64;
         let mut missing = None;
         for &row in rows {
-            let (Some(a), Some(b)) = (ev.predictions.score(0, row), ev.predictions.score(v, row))
-            else {
+            let (Some(a), Some(b)) = (
+                ev.score_of(ev.predictions, 0, row),
+                ev.score_of(ev.predictions, v, row),
+            ) else {
                 continue;
             };
             match point.threshold_for(row) {
@@ -532,47 +520,18 @@ fn invariance(
                 Err(why) => missing = missing.or(Some(why)),
             }
         }
-        let mut e = Estimate {
-            metric: "flip_rate".into(),
-            cohort: cohort_name.clone(),
-            variant: Some(label.clone()),
-            value: None,
-            n,
-            positives: None,
-            negatives: None,
-            clusters: None,
-            at: Some(point.describe()),
-            ci: None,
-            adjusted_p: None,
-            undefined: None,
-        };
-        if let Some(why) = missing {
-            e.undefined = Some(why);
-        } else if n == 0 {
-            e.undefined = Some("no scored cases".into());
-        } else {
-            e.value = Some(flips as f64 / n as f64);
-            let interval = Level::new(level)
-                .ok()
-                .and_then(|l| proportion_interval(IntervalMethod::Wilson, flips, n, l).ok())
-                .and_then(Result::ok);
-            e.ci = interval.map(|i| attest_spec::results::Interval {
-                lower: i.lower,
-                upper: i.upper,
-                method: attest_spec::types::CiMethod::Wilson,
-                level,
-                resamples: None,
-                seed: None,
-            });
-        }
-        if let Some(c) = test.require.as_ref().and_then(|r| r.flip_rate.as_ref()) {
-            criteria.push(check_value(
-                "flip_rate",
-                c,
-                format!("{cohort_name} ({label})"),
-                e.value,
-            ));
-        }
+        let (e, criterion) = flip_estimate(
+            test,
+            Flips {
+                cohort: &cohort_name,
+                variant: &label,
+                flips,
+                n,
+                missing,
+                at: Some(point.describe()),
+            },
+        );
+        criteria.extend(criterion);
         estimates.push(e);
     }
     Ok(finish(test, estimates, criteria))
@@ -592,7 +551,7 @@ fn comparison(
         .references
         .get(reference)
         .ok_or_else(|| format!("reference `{reference}` was not scored"))?;
-    let point = operating_point(test, thresholds)?;
+    let point = operating_point(ev, test, thresholds)?;
     let reference_point = match (&test.at, point) {
         (Some(at), Some(_)) => {
             let definition = ev
@@ -781,4 +740,110 @@ fn data(
         }
     }
     Ok(finish(test, estimates, criteria))
+}
+
+/// What a robustness or invariance test compares: the variants of its perturbation (in
+/// level order) on the rows of its cohort.
+pub(super) struct Levels<'e> {
+    /// The perturbation's variants, by plan index.
+    pub variants: &'e [usize],
+    /// The cohort's name.
+    pub cohort: String,
+    /// The cohort's rows.
+    pub rows: &'e [usize],
+}
+
+/// The perturbation levels and cohort of a robustness or invariance test.
+pub(super) fn perturbation_levels<'e>(
+    ev: &Evaluator<'e>,
+    test: &Test,
+) -> Result<Levels<'e>, String> {
+    let name = test
+        .perturbation
+        .as_deref()
+        .ok_or("the test names no perturbation")?;
+    let variants = ev
+        .plan
+        .perturbations
+        .get(name)
+        .ok_or_else(|| format!("perturbation `{name}` was not planned"))?;
+    let cohort = test_cohorts(test)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "all".into());
+    let rows = &ev.cohort(&cohort).map_err(|e| e.to_string())?.rows;
+    Ok(Levels {
+        variants,
+        cohort,
+        rows,
+    })
+}
+
+/// Decisions that changed under one perturbation level.
+#[derive(Debug, Clone)]
+pub(super) struct Flips<'a> {
+    /// The cohort.
+    pub cohort: &'a str,
+    /// The variant's label.
+    pub variant: &'a str,
+    /// Cases whose decision changed.
+    pub flips: u64,
+    /// Cases compared.
+    pub n: u64,
+    /// Why some case had no decision (then the rate is undefined).
+    pub missing: Option<String>,
+    /// How the decision was made.
+    pub at: Option<String>,
+}
+
+/// The flip rate with its Wilson interval, and the test's `flip_rate` criterion on it.
+pub(super) fn flip_estimate(test: &Test, flips: Flips<'_>) -> (Estimate, Option<CriterionResult>) {
+    let level = level(test);
+    let Flips {
+        cohort,
+        variant,
+        flips,
+        n,
+        missing,
+        at,
+    } = flips;
+    let mut e = Estimate {
+        metric: "flip_rate".into(),
+        cohort: cohort.to_string(),
+        variant: Some(variant.to_string()),
+        value: None,
+        n,
+        positives: None,
+        negatives: None,
+        clusters: None,
+        at,
+        ci: None,
+        adjusted_p: None,
+        undefined: None,
+    };
+    if let Some(why) = missing {
+        e.undefined = Some(why);
+    } else if n == 0 {
+        e.undefined = Some("no scored cases".into());
+    } else {
+        e.value = Some(flips as f64 / n as f64);
+        let interval = Level::new(level)
+            .ok()
+            .and_then(|l| proportion_interval(IntervalMethod::Wilson, flips, n, l).ok())
+            .and_then(Result::ok);
+        e.ci = interval.map(|i| attest_spec::results::Interval {
+            lower: i.lower,
+            upper: i.upper,
+            method: attest_spec::types::CiMethod::Wilson,
+            level,
+            resamples: None,
+            seed: None,
+        });
+    }
+    let criterion = test
+        .require
+        .as_ref()
+        .and_then(|r| r.flip_rate.as_ref())
+        .map(|c| check_value("flip_rate", c, format!("{cohort} ({variant})"), e.value));
+    (e, criterion)
 }

@@ -58,6 +58,26 @@ pub fn spec_method(method: IntervalMethod) -> Option<CiMethod> {
     serde_json::from_value(serde_json::Value::String(method.name().to_string())).ok()
 }
 
+/// A bootstrap interval as the results record it: bounds, method, level, resamples, seed.
+pub fn bootstrap_record(
+    interval: &attest_stats::ci::bootstrap::BootstrapInterval,
+    percentile: bool,
+    level: f64,
+) -> Interval {
+    Interval {
+        lower: interval.interval.lower,
+        upper: interval.interval.upper,
+        method: if percentile {
+            CiMethod::BootstrapPercentile
+        } else {
+            CiMethod::BootstrapBca
+        },
+        level,
+        resamples: Some(interval.resamples),
+        seed: Some(interval.seed),
+    }
+}
+
 /// An estimate with nothing computed yet.
 pub fn empty_estimate(metric: &str, cohort: &str, variant: &str, data: &BinaryData) -> Estimate {
     Estimate {

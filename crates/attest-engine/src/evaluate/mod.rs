@@ -1,12 +1,16 @@
 //! Evaluating every test of the spec on the run's predictions into verdicts.
 //!
-//! Binary tasks are evaluated in this version; a test of a multiclass or multilabel model
-//! gets the verdict ERROR with that reason, never a number it did not compute.
+//! Binary tasks are evaluated directly. On multiclass and multilabel tasks, a test with
+//! `class:` is evaluated one-vs-rest (that class against the rest, on its score) by every
+//! kind, with operating points chosen for that class; multiclass `accuracy` and Cohen's
+//! kappas are evaluated by performance tests. Anything else (`average:` metrics) gets the
+//! verdict ERROR with that reason, never a number it did not compute.
 
 pub mod compare;
 pub mod criteria;
 pub mod kinds;
 pub mod metric;
+pub mod multiclass;
 pub mod thresholds;
 
 use std::collections::{BTreeMap, HashSet};
@@ -14,7 +18,7 @@ use std::collections::{BTreeMap, HashSet};
 use attest_data::cases::Cases;
 use attest_data::check::CohortCases;
 use attest_spec::results::TestResult;
-use attest_spec::types::{Spec, Task};
+use attest_spec::types::{Spec, Task, Test, TestKind};
 use indexmap::IndexMap;
 
 use crate::error::EngineError;
@@ -79,6 +83,7 @@ impl BinaryData {
 }
 
 /// Everything a test's evaluation reads.
+#[derive(Clone)]
 pub struct Evaluator<'a> {
     /// The spec.
     pub spec: &'a Spec,
@@ -94,6 +99,8 @@ pub struct Evaluator<'a> {
     pub references: &'a IndexMap<String, Predictions>,
     /// Dense cluster ids by row.
     cluster_ids: Option<Vec<u64>>,
+    /// On a multiclass or multilabel task, the class evaluated one-vs-rest.
+    class: Option<usize>,
 }
 
 impl std::fmt::Debug for Evaluator<'_> {
@@ -130,12 +137,49 @@ impl<'a> Evaluator<'a> {
             predictions,
             references,
             cluster_ids,
+            class: None,
         }
+    }
+
+    /// The evaluator for `test`: on a multiclass or multilabel task with `class:`, the
+    /// cases' labels become "is that class" and their scores that class's output.
+    pub fn for_test(&self, test: &Test) -> Result<Evaluator<'a>, String> {
+        let Some(class) = test
+            .class
+            .as_ref()
+            .filter(|_| self.spec.model.output.task != Task::Binary)
+        else {
+            return Ok(self.clone());
+        };
+        let classes = self
+            .spec
+            .model
+            .output
+            .classes
+            .as_ref()
+            .ok_or("the model's output names no classes")?;
+        let k = classes
+            .iter()
+            .position(|c| c == class)
+            .ok_or_else(|| format!("`{class}` is not one of the model's classes"))?;
+        Ok(Evaluator {
+            class: Some(k),
+            ..self.clone()
+        })
     }
 
     /// The cohort `name`.
     pub fn cohort(&self, name: &str) -> Result<&'a CohortCases, EngineError> {
         crate::plan::cohort(self.cohorts, name)
+    }
+
+    /// The score of `row` under variant `v` of `predictions`: the positive class's, or on a
+    /// multiclass or multilabel task the focused class's.
+    pub fn score_of(&self, predictions: &Predictions, v: usize, row: usize) -> Option<f64> {
+        match self.class {
+            None => predictions.score(v, row),
+            Some(k) => predictions.output(v, row, k),
+        }
     }
 
     /// The labelled cases of `rows` with a score under variant `v` of the model.
@@ -150,11 +194,15 @@ impl<'a> Evaluator<'a> {
             ..BinaryData::default()
         };
         for &row in rows {
-            let Some(label) = self.cases.labels.binary(row) else {
+            let label = match self.class {
+                None => self.cases.labels.binary(row),
+                Some(k) => self.cases.labels.one_vs_rest(row, k),
+            };
+            let Some(label) = label else {
                 data.unlabelled += 1;
                 continue;
             };
-            let Some(score) = predictions.score(v, row) else {
+            let Some(score) = self.score_of(predictions, v, row) else {
                 data.unscored += 1;
                 continue;
             };
@@ -169,6 +217,16 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// The key of a test's operating point among the resolved ones: its `at`, and on a
+/// multiclass or multilabel task its class (each class has its own thresholds).
+pub fn point_key(spec: &Spec, test: &Test) -> Option<String> {
+    let at = test.at.as_ref()?;
+    Some(match (&test.class, spec.model.output.task) {
+        (Some(class), Task::Multiclass | Task::Multilabel) => format!("{at} (class {class})"),
+        _ => at.clone(),
+    })
+}
+
 /// Evaluates every test, in spec order.
 pub fn evaluate_all(
     evaluator: &Evaluator<'_>,
@@ -180,18 +238,15 @@ pub fn evaluate_all(
         .tests
         .iter()
         .map(|test| {
-            if evaluator.spec.model.output.task != Task::Binary
-                && attest_spec::infer_kind(test) != attest_spec::types::TestKind::Data
-            {
-                return kinds::error_result(
-                    test,
-                    format!(
-                        "{} models are not evaluated by this version of the engine (binary only)",
-                        evaluator.spec.model.output.task.as_str()
-                    ),
-                );
+            let task = evaluator.spec.model.output.task;
+            let kind = attest_spec::infer_kind(test);
+            if task == Task::Binary || kind == TestKind::Data || test.class.is_some() {
+                return match evaluator.for_test(test) {
+                    Ok(ev) => kinds::evaluate(&ev, test, thresholds, image_sha256),
+                    Err(why) => kinds::error_result(test, why),
+                };
             }
-            kinds::evaluate(evaluator, test, thresholds, image_sha256)
+            multiclass::evaluate(evaluator, test)
         })
         .collect()
 }
