@@ -95,16 +95,19 @@ pub fn hash_images(cases: &Cases, rows: &[usize]) -> Vec<Option<String>> {
     hashes
 }
 
-/// What identifies a model's outputs in the cache: backend, weights and everything between
-/// the image and the outputs (preprocessing, activation). `None` when the weights have no
+/// What identifies a model's outputs in the cache: Attest's version, the backend, weights and
+/// everything between the image and the outputs (preprocessing, activation). `None` when the weights have no
 /// hash (a Rust model): such outputs are not cached.
 pub fn model_identity(model: &Model, loaded: &LoadedModel) -> Option<String> {
     let info = loaded.info()?;
     let weights = info.weights_sha256?;
     let input = serde_json::to_string(&model.input).ok()?;
     let output = serde_json::to_string(&model.output).ok()?;
+    // Attest's version too: decoding, perturbations and preprocessing are Attest's code, and a
+    // release that changes any of their outputs must not reuse predictions of the old one.
     Some(format!(
-        "backend={}\nweights={weights}\ninput={input}\noutput={output}",
+        "attest={}\nbackend={}\nweights={weights}\ninput={input}\noutput={output}",
+        env!("CARGO_PKG_VERSION"),
         info.backend
     ))
 }
