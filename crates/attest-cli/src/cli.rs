@@ -25,6 +25,9 @@ pub enum Command {
     /// Merge the shard folders of `attest run --shard I/N` (all N of them) into one run
     /// folder: the same results a single run of the spec gives.
     Merge(MergeArgs),
+    /// Re-hash an evidence bundle against its manifest (and the run's inputs where they are
+    /// still present); name every changed, missing or extra file; exit 1 on any mismatch.
+    Verify(VerifyArgs),
     /// Check specs for errors without running them: the spec, its data and cohorts, and its
     /// model (loaded and checked against `model.input`/`model.output`; no image is scored).
     Validate(ValidateArgs),
@@ -85,6 +88,21 @@ pub struct RunArgs {
 
 fn parse_shard(text: &str) -> Result<attest_engine::ShardId, String> {
     text.parse()
+}
+
+/// Arguments of `attest verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The bundle (a run folder written by `attest run` or `attest merge`).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Where the run's inputs are (the spec's folder) [default: the folder the manifest
+    /// recorded, when it exists].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_inputs")]
+    pub inputs: Option<PathBuf>,
+    /// Check the bundle alone, not the inputs.
+    #[arg(long)]
+    pub no_inputs: bool,
 }
 
 /// Arguments of `attest merge`.

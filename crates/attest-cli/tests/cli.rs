@@ -863,6 +863,33 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
     assert_eq!(cached, scored, "every finished case comes from the cache");
     assert_eq!(cached + computed, 300);
 
+    // The run folder is an evidence bundle that verifies, and names a tampered file.
+    for name in ["junit.xml", "traceability.csv", "manifest.json"] {
+        assert!(dir.path().join("killed").join(name).is_file(), "{name}");
+    }
+    let verified = command(&["verify", "killed"]).output().unwrap();
+    assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
+    assert!(
+        stdout(&verified).contains("intact"),
+        "{}",
+        stdout(&verified)
+    );
+    let junit = dir.path().join("killed/junit.xml");
+    let original = std::fs::read_to_string(&junit).unwrap();
+    std::fs::write(&junit, original.replace("PASS", "PASX")).unwrap();
+    let tampered = command(&["verify", "killed", "--no-inputs"])
+        .output()
+        .unwrap();
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(
+        stdout(&tampered).contains("changed: junit.xml"),
+        "{}",
+        stdout(&tampered)
+    );
+    std::fs::write(&junit, original).unwrap();
+    let not_a_bundle = command(&["verify", "."]).output().unwrap();
+    assert_eq!(not_a_bundle.status.code(), Some(2));
+
     // An uninterrupted run without the cache gives the same record.
     let fresh = command(&["run", "attest.yaml", "--out", "fresh", "--no-cache"])
         .output()

@@ -19,7 +19,8 @@ pub const PREDICTIONS_FILE: &str = "predictions.parquet";
 /// The spec as run.
 pub const SPEC_FILE: &str = "spec.yaml";
 
-pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
+/// Turns an I/O error on `path` into an engine error naming the file.
+pub fn io(path: &Path) -> impl Fn(std::io::Error) -> EngineError + '_ {
     move |source| EngineError::Io {
         path: path.to_path_buf(),
         source,
@@ -91,17 +92,31 @@ pub fn predictions_frame(prepared: &Prepared, outcome: &Outcome) -> PolarsResult
 
 /// Writes the run's files into exactly `dir`.
 pub fn write_run(dir: &Path, prepared: &Prepared, outcome: &Outcome) -> Result<(), EngineError> {
-    write_staged(dir, (RESULTS_FILE, "attest_results"), |staging| {
-        let results = staging.join(RESULTS_FILE);
-        let json = serde_json::to_string_pretty(&outcome.results)
-            .map_err(|e| EngineError::Spec(format!("cannot serialise the results: {e}")))?;
-        std::fs::write(&results, json + "\n").map_err(io(&results))?;
-        let spec = staging.join(SPEC_FILE);
-        std::fs::write(&spec, prepared.source.text.as_bytes()).map_err(io(&spec))?;
-        let mut frame = predictions_frame(prepared, outcome)
-            .map_err(|e| EngineError::Spec(format!("cannot build the predictions table: {e}")))?;
-        write_parquet(&staging.join(PREDICTIONS_FILE), &mut frame)
+    write_staged(dir, RUN_MARKER, |staging| {
+        write_run_files(staging, prepared, outcome)
     })
+}
+
+/// What marks a folder as a run folder Attest may replace: `results.json` with an
+/// `attest_results` version.
+pub const RUN_MARKER: (&str, &str) = (RESULTS_FILE, "attest_results");
+
+/// Writes `results.json`, `spec.yaml` and `predictions.parquet` into `dir` (a staging folder:
+/// see [`write_staged`]).
+pub fn write_run_files(
+    dir: &Path,
+    prepared: &Prepared,
+    outcome: &Outcome,
+) -> Result<(), EngineError> {
+    let results = dir.join(RESULTS_FILE);
+    let json = serde_json::to_string_pretty(&outcome.results)
+        .map_err(|e| EngineError::Spec(format!("cannot serialise the results: {e}")))?;
+    std::fs::write(&results, json + "\n").map_err(io(&results))?;
+    let spec = dir.join(SPEC_FILE);
+    std::fs::write(&spec, prepared.source.text.as_bytes()).map_err(io(&spec))?;
+    let mut frame = predictions_frame(prepared, outcome)
+        .map_err(|e| EngineError::Spec(format!("cannot build the predictions table: {e}")))?;
+    write_parquet(&dir.join(PREDICTIONS_FILE), &mut frame)
 }
 
 /// Writes `frame` to `path` as Parquet.
@@ -119,19 +134,19 @@ pub(crate) fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), En
 /// Makes `dir` hold exactly what `fill` writes, all at once: `fill` writes into a temporary
 /// sibling folder that is renamed into place when it succeeded. `dir` is replaced only when
 /// [`replaceable`] by `marker`; on any error nothing is left behind.
-pub(crate) fn write_staged(
+pub fn write_staged<E: From<EngineError>>(
     dir: &Path,
     marker: (&str, &str),
-    fill: impl FnOnce(&Path) -> Result<(), EngineError>,
-) -> Result<(), EngineError> {
+    fill: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     if !replaceable(dir, marker)? {
-        return Err(EngineError::Io {
+        return Err(E::from(EngineError::Io {
             path: dir.to_path_buf(),
             source: std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,
                 "the folder exists and is not one Attest wrote; choose another --out",
             ),
-        });
+        }));
     }
     let parent = dir
         .parent()
@@ -160,7 +175,7 @@ pub(crate) fn write_staged(
             let _ = std::fs::rename(aside, dir);
         }
         let _ = std::fs::remove_dir_all(&staged);
-        return Err(io(dir)(e));
+        return Err(E::from(io(dir)(e)));
     }
     if let Some(aside) = old {
         let _ = std::fs::remove_dir_all(aside);

@@ -78,6 +78,8 @@ pub struct Outcome {
     pub plan: Plan,
     /// The model's predictions.
     pub predictions: Predictions,
+    /// The SHA-256 of each row's image (`None` where unreadable or for a scores table).
+    pub image_sha256: Vec<Option<String>>,
 }
 
 /// The SHA-256 of each row's image (`None` where unreadable or for a scores table).
@@ -465,6 +467,7 @@ pub fn evaluate_scored(
         results,
         plan,
         predictions,
+        image_sha256: image_sha256.to_vec(),
     })
 }
 

@@ -11,6 +11,7 @@ mod prepare;
 mod run;
 mod schema;
 mod validate;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -73,5 +74,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Predict(args) => predict::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Merge(args) => run::merge(&args),
+        Command::Verify(args) => verify::run(&args),
     }
 }

@@ -103,7 +103,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
         Ok(o) => o,
         Err(e) => return engine_failure(e),
     };
-    attest_engine::write_run(&out, &prepared, &outcome).map_err(write_error)?;
+    attest_evidence::write_bundle(&out, &prepared, &outcome).map_err(bundle_error)?;
     Ok(report(&outcome.results, started, &out))
 }
 
@@ -124,7 +124,7 @@ pub fn merge(args: &MergeArgs) -> Result<ExitStatus, CommandError> {
         Ok(o) => o,
         Err(e) => return engine_failure(e),
     };
-    attest_engine::write_run(&out, &prepared, &outcome).map_err(write_error)?;
+    attest_evidence::write_bundle(&out, &prepared, &outcome).map_err(bundle_error)?;
     Ok(report(&outcome.results, started, &out))
 }
 
@@ -147,6 +147,18 @@ fn write_error(e: EngineError) -> CommandError {
     match e {
         EngineError::Io { path, source } => CommandError::Io {
             action: "write the run folder",
+            path,
+            source,
+        },
+        other => CommandError::Data(other.to_string()),
+    }
+}
+
+fn bundle_error(e: attest_evidence::EvidenceError) -> CommandError {
+    match e {
+        attest_evidence::EvidenceError::Engine(e) => write_error(e),
+        attest_evidence::EvidenceError::Io { path, source, .. } => CommandError::Io {
+            action: "write the evidence bundle",
             path,
             source,
         },

@@ -1,0 +1,76 @@
+//! `attest verify DIR`: re-hash an evidence bundle against its manifest and the run's inputs
+//! where still present; name every difference; exit 0 when intact, 1 on any mismatch, 2 when
+//! the folder is not a bundle.
+
+use std::fmt::Write as _;
+
+use attest_evidence::verify::{verify, InputCheck};
+use attest_evidence::EvidenceError;
+
+use crate::cli::VerifyArgs;
+use crate::commands::CommandError;
+use crate::exit::ExitStatus;
+use crate::render;
+
+/// Verifies the bundle.
+pub fn run(args: &VerifyArgs) -> Result<ExitStatus, CommandError> {
+    let inputs = match (&args.inputs, args.no_inputs) {
+        (_, true) => InputCheck::Skip,
+        (Some(dir), false) => InputCheck::At(dir.clone()),
+        (None, false) => InputCheck::Recorded,
+    };
+    let v = match verify(&args.dir, &inputs) {
+        Ok(v) => v,
+        Err(e @ EvidenceError::NotABundle { .. }) => {
+            eprintln!("error: {e}\n  help: give the run folder that holds manifest.json");
+            return Ok(ExitStatus::Invalid);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitStatus::RuntimeError);
+        }
+    };
+    let mut text = String::new();
+    for (what, files) in [
+        ("changed", &v.changed),
+        ("missing", &v.missing),
+        ("extra", &v.extra),
+        ("input changed", &v.inputs_changed),
+    ] {
+        for f in files {
+            let _ = writeln!(text, "✗ {what}: {f}");
+        }
+    }
+    let inputs_line = match &v.inputs_dir {
+        None => "inputs not checked".to_string(),
+        Some(dir) => format!(
+            "inputs under {}: {} unchanged, {} changed, {} not present",
+            dir.display(),
+            v.inputs_unchanged,
+            v.inputs_changed.len(),
+            v.inputs_absent.len()
+        ),
+    };
+    if v.is_intact() {
+        let _ = writeln!(
+            text,
+            "✓ bundle {} intact: {} files match the manifest; {inputs_line}",
+            v.run_id, v.checked
+        );
+    } else {
+        let _ = writeln!(
+            text,
+            "✗ bundle {} does NOT match its manifest: {} changed, {} missing, {} extra; {inputs_line}",
+            v.run_id,
+            v.changed.len(),
+            v.missing.len(),
+            v.extra.len()
+        );
+    }
+    render::emit(&text);
+    Ok(if v.is_intact() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::TestFailed
+    })
+}

@@ -1,0 +1,45 @@
+//! Writing the evidence bundle: the run's files (results, predictions, frozen spec), the JUnit
+//! report, the traceability matrix and, last, the manifest hashing all of them and every
+//! input — into a temporary sibling folder renamed into place when complete, so a bundle that
+//! exists is whole.
+
+use std::path::Path;
+
+use attest_engine::output::{write_run_files, write_staged, RUN_MARKER};
+use attest_engine::{Outcome, Prepared};
+
+use crate::error::EvidenceError;
+use crate::junit::{junit_xml, JUNIT_FILE};
+use crate::manifest::{self, MANIFEST_FILE};
+use crate::traceability::{traceability_csv, TRACEABILITY_FILE};
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<(), EvidenceError> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(EvidenceError::io("write", &path))
+}
+
+/// Writes the evidence bundle of `outcome` into exactly `dir` (replacing only an earlier
+/// run's folder; never a folder of other files).
+pub fn write_bundle(
+    dir: &Path,
+    prepared: &Prepared,
+    outcome: &Outcome,
+) -> Result<(), EvidenceError> {
+    // Inputs are hashed before anything is written: the spec and model as they are now.
+    let inputs = manifest::inputs(prepared, outcome);
+    write_staged(dir, RUN_MARKER, |staging| -> Result<(), EvidenceError> {
+        write_run_files(staging, prepared, outcome)?;
+        write(staging, JUNIT_FILE, &junit_xml(&outcome.results)?)?;
+        write(
+            staging,
+            TRACEABILITY_FILE,
+            &traceability_csv(&prepared.spec, &outcome.results)?,
+        )?;
+        let manifest = manifest::build(staging, prepared, outcome, inputs)?;
+        let json = serde_json::to_string_pretty(&manifest).map_err(|e| EvidenceError::Format {
+            what: MANIFEST_FILE,
+            reason: e.to_string(),
+        })?;
+        write(staging, MANIFEST_FILE, &(json + "\n"))
+    })
+}

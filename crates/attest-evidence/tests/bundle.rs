@@ -1,0 +1,195 @@
+//! A bundle written for a small scores-only spec: the JUnit report and traceability matrix
+//! (snapshots), a manifest that verifies, and tampering — one changed byte, a deleted file,
+//! an added file, a changed input — that `verify` names.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use attest_data::cases::ImageCheck;
+use attest_engine::{NoProgress, Outcome, Prepared, RunOptions};
+use attest_evidence::verify::{verify, InputCheck};
+
+const SPEC: &str = r#"attest: 1
+name: bundle-example
+intended_use: Synthetic scores for testing the evidence bundle.
+seed: 5
+model:
+  id: scorer
+  version: "2.1"
+  scores: scores.csv
+  output: { task: binary, positive: "yes" }
+data:
+  table: cases.csv
+  id: case_id
+  label: { column: finding, positive: "yes" }
+cohorts:
+  test: { where: "split = 'test'" }
+requirements:
+  REQ-1: The model separates findings from normal cases.
+  REQ-2: The model is calibrated.
+  REQ-3: Declared, but no test covers it yet.
+risk_controls:
+  RC-1: Missed findings are controlled by a high-sensitivity threshold.
+operating_points:
+  high_sens: { choose_on: test, target: { sensitivity: 0.9 } }
+tests:
+  - id: PERF-1
+    title: Discrimination
+    traces: [REQ-1, RC-1]
+    cohort: test
+    metric: auc
+    require: { lower: ">= 0.6" }
+  - id: PERF-2
+    title: Specificity at high sensitivity (a criterion this model misses)
+    traces: [REQ-1]
+    cohort: test
+    metric: specificity
+    at: high_sens
+    require: { lower: ">= 0.99" }
+  - id: CAL-1
+    traces: [REQ-2]
+    cohort: test
+    metric: brier
+    require: { estimate: "<= 0.5" }
+"#;
+
+fn write_inputs(dir: &Path) {
+    let mut table = String::from("case_id,finding,split\n");
+    let mut scores = String::from("case_id,score\n");
+    // A fixed, easy pattern: score rises with the case number, positives mostly high.
+    for i in 0..200u32 {
+        let positive = (i * 7 + 3) % 10 < 4;
+        let score = (f64::from((i * 37) % 100) / 100.0 + if positive { 0.35 } else { 0.0 }) / 1.35;
+        table += &format!(
+            "k{i:03},{},{}\n",
+            if positive { "yes" } else { "no" },
+            if i % 5 == 0 { "tune" } else { "test" }
+        );
+        scores += &format!("k{i:03},{score:.6}\n");
+    }
+    std::fs::write(dir.join("cases.csv"), table).unwrap();
+    std::fs::write(dir.join("scores.csv"), scores).unwrap();
+    std::fs::write(dir.join("attest.yaml"), SPEC).unwrap();
+}
+
+fn run(dir: &Path) -> (Prepared, Outcome) {
+    let validation = attest_spec::validate_file(&dir.join("attest.yaml")).unwrap();
+    let spec = validation.valid_spec().expect("valid").clone();
+    let check = attest_data::check::check(&spec, &validation.source, dir, ImageCheck::Exists);
+    assert!(!check.has_errors());
+    let prepared = Prepared {
+        spec,
+        source: validation.source.clone(),
+        base_dir: dir.to_path_buf(),
+        cases: check.cases.unwrap(),
+        cohorts: check.cohorts.unwrap(),
+    };
+    let outcome = attest_engine::run(
+        &prepared,
+        &RunOptions {
+            threads: 1,
+            batch: 32,
+            cache: None,
+            backend: None,
+            models: None,
+            stop: None,
+            progress: &NoProgress,
+            run_id: "bundle-test".into(),
+        },
+    )
+    .unwrap();
+    (prepared, outcome)
+}
+
+/// `text` with the run's times replaced.
+fn redacted(text: &str, outcome: &Outcome) -> String {
+    text.replace(&outcome.results.started_at, "<started_at>")
+}
+
+#[test]
+fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
+    let inputs = tempfile::tempdir().unwrap();
+    write_inputs(inputs.path());
+    let (prepared, outcome) = run(inputs.path());
+    let out = tempfile::tempdir().unwrap();
+    let bundle = out.path().join("run");
+    attest_evidence::write_bundle(&bundle, &prepared, &outcome).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&bundle)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "junit.xml",
+            "manifest.json",
+            "predictions.parquet",
+            "results.json",
+            "spec.yaml",
+            "traceability.csv"
+        ]
+    );
+
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "junit",
+            redacted(
+                &std::fs::read_to_string(bundle.join("junit.xml")).unwrap(),
+                &outcome
+            )
+        );
+        insta::assert_snapshot!(
+            "traceability",
+            std::fs::read_to_string(bundle.join("traceability.csv")).unwrap()
+        );
+    });
+
+    // Intact: every output and every input (spec, scores table, case table) checks out.
+    let v = verify(&bundle, &InputCheck::Recorded).unwrap();
+    assert!(v.is_intact(), "{v:?}");
+    assert_eq!(v.checked, 5);
+    assert_eq!(v.inputs_unchanged, 3);
+
+    // One changed byte in any output is named.
+    for name in ["results.json", "predictions.parquet", "junit.xml"] {
+        let path = bundle.join(name);
+        let original = std::fs::read(&path).unwrap();
+        let mut bytes = original.clone();
+        bytes[original.len() / 2] ^= 0x01;
+        std::fs::write(&path, &bytes).unwrap();
+        let v = verify(&bundle, &InputCheck::Skip).unwrap();
+        assert!(!v.is_intact());
+        assert_eq!(v.changed, [name]);
+        std::fs::write(&path, original).unwrap();
+    }
+    // A deleted file and an added one are named.
+    let trace = std::fs::read(bundle.join("traceability.csv")).unwrap();
+    std::fs::remove_file(bundle.join("traceability.csv")).unwrap();
+    std::fs::write(bundle.join("notes.txt"), "added later").unwrap();
+    let v = verify(&bundle, &InputCheck::Skip).unwrap();
+    assert_eq!(v.missing, ["traceability.csv"]);
+    assert_eq!(v.extra, ["notes.txt"]);
+    std::fs::write(bundle.join("traceability.csv"), trace).unwrap();
+    std::fs::remove_file(bundle.join("notes.txt")).unwrap();
+    assert!(verify(&bundle, &InputCheck::Skip).unwrap().is_intact());
+
+    // A changed input (the scores table) is named; an input gone is reported, not failed.
+    std::fs::write(inputs.path().join("scores.csv"), "case_id,score\n").unwrap();
+    let v = verify(&bundle, &InputCheck::Recorded).unwrap();
+    assert_eq!(v.inputs_changed, ["scores.csv"]);
+    std::fs::remove_file(inputs.path().join("scores.csv")).unwrap();
+    let v = verify(&bundle, &InputCheck::Recorded).unwrap();
+    assert!(v.is_intact());
+    assert_eq!(v.inputs_absent, ["scores.csv"]);
+
+    // Not a bundle: named as such.
+    assert!(matches!(
+        verify(out.path(), &InputCheck::Skip),
+        Err(attest_evidence::EvidenceError::NotABundle { .. })
+    ));
+}
