@@ -28,6 +28,9 @@ pub enum Command {
     /// Re-hash an evidence bundle against its manifest (and the run's inputs where they are
     /// still present); name every changed, missing or extra file; exit 1 on any mismatch.
     Verify(VerifyArgs),
+    /// Make an ed25519 key pair for signing evidence bundles: PREFIX.key (private, PKCS#8
+    /// PEM, readable only by you) and PREFIX.pub (public, SPKI PEM, for `verify --key`).
+    Keygen(KeygenArgs),
     /// Check specs for errors without running them: the spec, its data and cohorts, and its
     /// model (loaded and checked against `model.input`/`model.output`; no image is scored).
     Validate(ValidateArgs),
@@ -84,6 +87,10 @@ pub struct RunArgs {
     /// a cluster's job array.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<attest_engine::ShardId>,
+    /// Sign the bundle's manifest with this private key (from `attest keygen`): writes
+    /// manifest.dsse.json, a DSSE envelope over an in-toto statement naming the manifest.
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
 }
 
 fn parse_shard(text: &str) -> Result<attest_engine::ShardId, String> {
@@ -103,6 +110,19 @@ pub struct VerifyArgs {
     /// Check the bundle alone, not the inputs.
     #[arg(long)]
     pub no_inputs: bool,
+    /// The signer's public key (from `attest keygen`): the bundle must be validly signed by
+    /// it.
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<PathBuf>,
+}
+
+/// Arguments of `attest keygen`.
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Where to write the pair: PREFIX.key and PREFIX.pub (existing files are never
+    /// overwritten).
+    #[arg(long, short = 'o', value_name = "PREFIX", default_value = "attest")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `attest merge`.
@@ -121,6 +141,10 @@ pub struct MergeArgs {
     /// Threads for hashing the images and the bootstrap.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Sign the bundle's manifest with this private key (from `attest keygen`): writes
+    /// manifest.dsse.json, a DSSE envelope over an in-toto statement naming the manifest.
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<PathBuf>,
 }
 
 /// Arguments of `attest predict`.

@@ -889,6 +889,43 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
     std::fs::write(&junit, original).unwrap();
     let not_a_bundle = command(&["verify", "."]).output().unwrap();
     assert_eq!(not_a_bundle.status.code(), Some(2));
+    // Signed with a fresh key (everything cached now): verifies with that key only.
+    let keygen = command(&["keygen", "-o", "signer"]).output().unwrap();
+    assert_eq!(keygen.status.code(), Some(0), "{}", stdout(&keygen));
+    assert_eq!(
+        command(&["keygen", "-o", "signer"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    let signed = command(&[
+        "run",
+        "attest.yaml",
+        "--out",
+        "signed",
+        "--sign",
+        "signer.key",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(signed.status.code(), code);
+    let ok = command(&["verify", "signed", "--key", "signer.pub"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("signature valid"), "{}", stdout(&ok));
+    command(&["keygen", "-o", "other"]).output().unwrap();
+    let wrong = command(&["verify", "signed", "--key", "other.pub"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(1), "{}", stdout(&wrong));
+    assert!(
+        stdout(&wrong).contains("signature invalid"),
+        "{}",
+        stdout(&wrong)
+    );
 
     // An uninterrupted run without the cache gives the same record.
     let fresh = command(&["run", "attest.yaml", "--out", "fresh", "--no-cache"])

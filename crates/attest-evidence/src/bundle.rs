@@ -8,9 +8,12 @@ use std::path::Path;
 use attest_engine::output::{write_run_files, write_staged, RUN_MARKER};
 use attest_engine::{Outcome, Prepared};
 
+use ed25519_dalek::SigningKey;
+
 use crate::error::EvidenceError;
 use crate::junit::{junit_xml, JUNIT_FILE};
 use crate::manifest::{self, MANIFEST_FILE};
+use crate::sign::sign_bundle;
 use crate::traceability::{traceability_csv, TRACEABILITY_FILE};
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<(), EvidenceError> {
@@ -20,10 +23,13 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<(), EvidenceError> {
 
 /// Writes the evidence bundle of `outcome` into exactly `dir` (replacing only an earlier
 /// run's folder; never a folder of other files).
+/// With `sign`, the manifest is signed (`manifest.dsse.json`) before the folder is renamed into
+/// place.
 pub fn write_bundle(
     dir: &Path,
     prepared: &Prepared,
     outcome: &Outcome,
+    sign: Option<&SigningKey>,
 ) -> Result<(), EvidenceError> {
     // Inputs are hashed before anything is written: the spec and model as they are now.
     let inputs = manifest::inputs(prepared, outcome);
@@ -40,6 +46,10 @@ pub fn write_bundle(
             what: MANIFEST_FILE,
             reason: e.to_string(),
         })?;
-        write(staging, MANIFEST_FILE, &(json + "\n"))
+        write(staging, MANIFEST_FILE, &(json + "\n"))?;
+        match sign {
+            Some(key) => sign_bundle(staging, &manifest, key),
+            None => Ok(()),
+        }
     })
 }

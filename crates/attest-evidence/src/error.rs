@@ -26,6 +26,14 @@ pub enum EvidenceError {
         /// What is wrong.
         reason: String,
     },
+    /// A key file cannot be used.
+    #[error("key `{path}`: {reason}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// Producing a file's content failed.
     #[error("cannot write {what}: {reason}")]
     Format {

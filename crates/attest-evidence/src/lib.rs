@@ -13,6 +13,7 @@ pub mod bundle;
 pub mod error;
 pub mod junit;
 pub mod manifest;
+pub mod sign;
 pub mod traceability;
 pub mod verify;
 

@@ -4,8 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use ed25519_dalek::VerifyingKey;
+
 use crate::error::EvidenceError;
 use crate::manifest::{self, Manifest, MANIFEST_FILE};
+use crate::sign::{check_signature, SignatureStatus};
 
 /// Which inputs to re-hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,15 +42,25 @@ pub struct Verification {
     pub inputs_changed: Vec<String>,
     /// Inputs not present any more (not an error: inputs may live elsewhere).
     pub inputs_absent: Vec<String>,
+    /// The signature's status.
+    pub signature: SignatureStatus,
+    /// Whether a key was given (then the bundle must be validly signed by it).
+    pub key_given: bool,
 }
 
 impl Verification {
     /// Whether the bundle (and every input still present) is exactly as written.
     pub fn is_intact(&self) -> bool {
+        let signature_holds = match &self.signature {
+            SignatureStatus::Valid { .. } => true,
+            SignatureStatus::Invalid { .. } => false,
+            SignatureStatus::Unsigned | SignatureStatus::Unchecked { .. } => !self.key_given,
+        };
         self.changed.is_empty()
             && self.missing.is_empty()
             && self.extra.is_empty()
             && self.inputs_changed.is_empty()
+            && signature_holds
     }
 }
 
@@ -76,11 +89,17 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, EvidenceError> {
     Ok(manifest)
 }
 
-/// Verifies the bundle in `dir`.
-pub fn verify(dir: &Path, inputs: &InputCheck) -> Result<Verification, EvidenceError> {
+/// Verifies the bundle in `dir`; with `key`, it must also be validly signed by that key.
+pub fn verify(
+    dir: &Path,
+    inputs: &InputCheck,
+    key: Option<&VerifyingKey>,
+) -> Result<Verification, EvidenceError> {
     let manifest = read_manifest(dir)?;
     let mut out = Verification {
         run_id: manifest.run_id.clone(),
+        signature: check_signature(dir, key),
+        key_given: key.is_some(),
         ..Verification::default()
     };
     let present = manifest::outputs(dir)?;

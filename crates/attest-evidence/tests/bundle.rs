@@ -114,7 +114,7 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
     let (prepared, outcome) = run(inputs.path());
     let out = tempfile::tempdir().unwrap();
     let bundle = out.path().join("run");
-    attest_evidence::write_bundle(&bundle, &prepared, &outcome).unwrap();
+    attest_evidence::write_bundle(&bundle, &prepared, &outcome, None).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(&bundle)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -150,7 +150,7 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
     });
 
     // Intact: every output and every input (spec, scores table, case table) checks out.
-    let v = verify(&bundle, &InputCheck::Recorded).unwrap();
+    let v = verify(&bundle, &InputCheck::Recorded, None).unwrap();
     assert!(v.is_intact(), "{v:?}");
     assert_eq!(v.checked, 5);
     assert_eq!(v.inputs_unchanged, 3);
@@ -162,7 +162,7 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
         let mut bytes = original.clone();
         bytes[original.len() / 2] ^= 0x01;
         std::fs::write(&path, &bytes).unwrap();
-        let v = verify(&bundle, &InputCheck::Skip).unwrap();
+        let v = verify(&bundle, &InputCheck::Skip, None).unwrap();
         assert!(!v.is_intact());
         assert_eq!(v.changed, [name]);
         std::fs::write(&path, original).unwrap();
@@ -171,25 +171,99 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
     let trace = std::fs::read(bundle.join("traceability.csv")).unwrap();
     std::fs::remove_file(bundle.join("traceability.csv")).unwrap();
     std::fs::write(bundle.join("notes.txt"), "added later").unwrap();
-    let v = verify(&bundle, &InputCheck::Skip).unwrap();
+    let v = verify(&bundle, &InputCheck::Skip, None).unwrap();
     assert_eq!(v.missing, ["traceability.csv"]);
     assert_eq!(v.extra, ["notes.txt"]);
     std::fs::write(bundle.join("traceability.csv"), trace).unwrap();
     std::fs::remove_file(bundle.join("notes.txt")).unwrap();
-    assert!(verify(&bundle, &InputCheck::Skip).unwrap().is_intact());
+    assert!(verify(&bundle, &InputCheck::Skip, None)
+        .unwrap()
+        .is_intact());
 
     // A changed input (the scores table) is named; an input gone is reported, not failed.
     std::fs::write(inputs.path().join("scores.csv"), "case_id,score\n").unwrap();
-    let v = verify(&bundle, &InputCheck::Recorded).unwrap();
+    let v = verify(&bundle, &InputCheck::Recorded, None).unwrap();
     assert_eq!(v.inputs_changed, ["scores.csv"]);
     std::fs::remove_file(inputs.path().join("scores.csv")).unwrap();
-    let v = verify(&bundle, &InputCheck::Recorded).unwrap();
+    let v = verify(&bundle, &InputCheck::Recorded, None).unwrap();
     assert!(v.is_intact());
     assert_eq!(v.inputs_absent, ["scores.csv"]);
 
     // Not a bundle: named as such.
     assert!(matches!(
-        verify(out.path(), &InputCheck::Skip),
+        verify(out.path(), &InputCheck::Skip, None),
         Err(attest_evidence::EvidenceError::NotABundle { .. })
     ));
+}
+
+#[test]
+fn a_signed_bundle_verifies_with_its_key_and_not_with_another_or_after_tampering() {
+    use attest_evidence::sign::{self, SignatureStatus};
+    let inputs = tempfile::tempdir().unwrap();
+    write_inputs(inputs.path());
+    let (prepared, outcome) = run(inputs.path());
+    let out = tempfile::tempdir().unwrap();
+    let bundle = out.path().join("run");
+    let key = sign::generate().unwrap();
+    // Keys round-trip through their PEM files.
+    let private = out.path().join("k.key");
+    let public = out.path().join("k.pub");
+    std::fs::write(&private, sign::private_pem(&key).unwrap()).unwrap();
+    std::fs::write(&public, sign::public_pem(&key.verifying_key()).unwrap()).unwrap();
+    let key = sign::read_signing_key(&private).unwrap();
+    let public = sign::read_verifying_key(&public).unwrap();
+    attest_evidence::write_bundle(&bundle, &prepared, &outcome, Some(&key)).unwrap();
+    assert!(bundle.join("manifest.dsse.json").is_file());
+
+    let v = verify(&bundle, &InputCheck::Skip, Some(&public)).unwrap();
+    assert!(v.is_intact(), "{v:?}");
+    assert!(matches!(v.signature, SignatureStatus::Valid { .. }));
+    // Without a key the signature is reported but not checked.
+    let v = verify(&bundle, &InputCheck::Skip, None).unwrap();
+    assert!(matches!(v.signature, SignatureStatus::Unchecked { .. }));
+    assert!(v.is_intact());
+
+    // Another key: refused.
+    let other = sign::generate().unwrap().verifying_key();
+    let v = verify(&bundle, &InputCheck::Skip, Some(&other)).unwrap();
+    assert!(!v.is_intact());
+    assert!(matches!(v.signature, SignatureStatus::Invalid { .. }));
+
+    // A re-written manifest (someone "fixing" it after editing a file): refused.
+    let manifest_path = bundle.join("manifest.json");
+    let manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    std::fs::write(&manifest_path, manifest.replace("\"FAIL\"", "\"PASS\"")).unwrap();
+    let v = verify(&bundle, &InputCheck::Skip, Some(&public)).unwrap();
+    match &v.signature {
+        SignatureStatus::Invalid { reason } => {
+            assert!(reason.contains("changed after"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::write(&manifest_path, manifest).unwrap();
+
+    // A forged signature: refused.
+    let envelope_path = bundle.join("manifest.dsse.json");
+    let envelope: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&envelope_path).unwrap()).unwrap();
+    let mut forged = envelope.clone();
+    let sig = forged["signatures"][0]["sig"].as_str().unwrap().to_string();
+    let flipped = if sig.starts_with('A') {
+        sig.replacen('A', "B", 1)
+    } else {
+        format!("A{}", &sig[1..])
+    };
+    forged["signatures"][0]["sig"] = serde_json::Value::String(flipped);
+    std::fs::write(&envelope_path, forged.to_string()).unwrap();
+    let v = verify(&bundle, &InputCheck::Skip, Some(&public)).unwrap();
+    assert!(
+        matches!(v.signature, SignatureStatus::Invalid { .. }),
+        "{:?}",
+        v.signature
+    );
+    // A key demands a signature: an unsigned bundle fails.
+    std::fs::remove_file(&envelope_path).unwrap();
+    let v = verify(&bundle, &InputCheck::Skip, Some(&public)).unwrap();
+    assert_eq!(v.signature, SignatureStatus::Unsigned);
+    assert!(!v.is_intact());
 }

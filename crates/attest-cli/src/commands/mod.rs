@@ -2,6 +2,7 @@
 
 mod explain;
 mod init;
+mod keygen;
 mod metrics;
 mod model_check;
 mod output_file;
@@ -75,5 +76,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Run(args) => run::run(&args),
         Command::Merge(args) => run::merge(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Keygen(args) => keygen::run(&args),
     }
 }

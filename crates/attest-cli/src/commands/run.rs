@@ -26,6 +26,10 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
         Ok(p) => p,
         Err(status) => return Ok(status),
     };
+    let signing_key = match load_signing_key(args.sign.as_deref()) {
+        Ok(k) => k,
+        Err(status) => return Ok(status),
+    };
     let threads = threads(args.threads);
     let backend = args.backend.map(|b| match b {
         Backend::Tract => OnnxBackend::Tract,
@@ -103,7 +107,8 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
         Ok(o) => o,
         Err(e) => return engine_failure(e),
     };
-    attest_evidence::write_bundle(&out, &prepared, &outcome).map_err(bundle_error)?;
+    attest_evidence::write_bundle(&out, &prepared, &outcome, signing_key.as_ref())
+        .map_err(bundle_error)?;
     Ok(report(&outcome.results, started, &out))
 }
 
@@ -111,6 +116,10 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
 pub fn merge(args: &MergeArgs) -> Result<ExitStatus, CommandError> {
     let prepared = match prepare(&args.spec)? {
         Ok(p) => p,
+        Err(status) => return Ok(status),
+    };
+    let signing_key = match load_signing_key(args.sign.as_deref()) {
+        Ok(k) => k,
         Err(status) => return Ok(status),
     };
     let started = Instant::now();
@@ -124,7 +133,8 @@ pub fn merge(args: &MergeArgs) -> Result<ExitStatus, CommandError> {
         Ok(o) => o,
         Err(e) => return engine_failure(e),
     };
-    attest_evidence::write_bundle(&out, &prepared, &outcome).map_err(bundle_error)?;
+    attest_evidence::write_bundle(&out, &prepared, &outcome, signing_key.as_ref())
+        .map_err(bundle_error)?;
     Ok(report(&outcome.results, started, &out))
 }
 
@@ -152,6 +162,21 @@ fn write_error(e: EngineError) -> CommandError {
         },
         other => CommandError::Data(other.to_string()),
     }
+}
+
+/// The `--sign` key, read before any work so that a wrong path fails at once (exit 2).
+fn load_signing_key(
+    path: Option<&std::path::Path>,
+) -> Result<Option<ed25519_dalek::SigningKey>, ExitStatus> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    attest_evidence::sign::read_signing_key(path)
+        .map(Some)
+        .map_err(|e| {
+            eprintln!("error: {e}\n  help: make a key pair with `attest keygen`");
+            ExitStatus::Invalid
+        })
 }
 
 fn bundle_error(e: attest_evidence::EvidenceError) -> CommandError {

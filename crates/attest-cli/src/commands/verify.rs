@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use attest_evidence::sign::SignatureStatus;
 use attest_evidence::verify::{verify, InputCheck};
 use attest_evidence::EvidenceError;
 
@@ -19,7 +20,17 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, CommandError> {
         (Some(dir), false) => InputCheck::At(dir.clone()),
         (None, false) => InputCheck::Recorded,
     };
-    let v = match verify(&args.dir, &inputs) {
+    let key = match &args.key {
+        None => None,
+        Some(path) => match attest_evidence::sign::read_verifying_key(path) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitStatus::Invalid);
+            }
+        },
+    };
+    let v = match verify(&args.dir, &inputs, key.as_ref()) {
         Ok(v) => v,
         Err(e @ EvidenceError::NotABundle { .. }) => {
             eprintln!("error: {e}\n  help: give the run folder that holds manifest.json");
@@ -51,6 +62,19 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, CommandError> {
             v.inputs_absent.len()
         ),
     };
+    let _ = writeln!(
+        text,
+        "{}",
+        match &v.signature {
+            SignatureStatus::Unsigned if v.key_given =>
+                "✗ not signed, but --key demands a signature".to_string(),
+            SignatureStatus::Unsigned => "unsigned".to_string(),
+            SignatureStatus::Unchecked { keyid } =>
+                format!("signed by key {keyid} (not checked: give --key PUBKEY)"),
+            SignatureStatus::Valid { keyid } => format!("✓ signature valid (key {keyid})"),
+            SignatureStatus::Invalid { reason } => format!("✗ signature invalid: {reason}"),
+        }
+    );
     if v.is_intact() {
         let _ = writeln!(
             text,
@@ -60,7 +84,7 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, CommandError> {
     } else {
         let _ = writeln!(
             text,
-            "✗ bundle {} does NOT match its manifest: {} changed, {} missing, {} extra; {inputs_line}",
+            "✗ bundle {} NOT verified: {} changed, {} missing, {} extra; {inputs_line}",
             v.run_id,
             v.changed.len(),
             v.missing.len(),
