@@ -13,8 +13,9 @@ use ed25519_dalek::SigningKey;
 use crate::error::EvidenceError;
 use crate::junit::{junit_xml, JUNIT_FILE};
 use crate::manifest::{self, MANIFEST_FILE};
+use crate::report;
 use crate::sign::sign_bundle;
-use crate::traceability::{traceability_csv, TRACEABILITY_FILE};
+use crate::traceability::{matrix, traceability_csv, TRACEABILITY_FILE};
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<(), EvidenceError> {
     let path = dir.join(name);
@@ -41,6 +42,16 @@ pub fn write_bundle(
             TRACEABILITY_FILE,
             &traceability_csv(&prepared.spec, &outcome.results)?,
         )?;
+        let curves = report::curves::curves(prepared, outcome);
+        let rows = matrix(&prepared.spec, &outcome.results);
+        let html = report::render_html(&report::ReportInput {
+            results: &outcome.results,
+            spec: &prepared.spec,
+            spec_text: &prepared.source.text,
+            curves: &curves,
+            traceability: &rows,
+        });
+        write(staging, report::REPORT_FILE, &html)?;
         let manifest = manifest::build(staging, prepared, outcome, inputs)?;
         let json = serde_json::to_string_pretty(&manifest).map_err(|e| EvidenceError::Format {
             what: MANIFEST_FILE,

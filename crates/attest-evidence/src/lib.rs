@@ -11,8 +11,10 @@
 
 pub mod bundle;
 pub mod error;
+pub mod headline;
 pub mod junit;
 pub mod manifest;
+pub mod report;
 pub mod sign;
 pub mod traceability;
 pub mod verify;

@@ -102,9 +102,22 @@ fn run(dir: &Path) -> (Prepared, Outcome) {
     (prepared, outcome)
 }
 
-/// `text` with the run's times replaced.
+/// `text` with the run's times and machine replaced.
 fn redacted(text: &str, outcome: &Outcome) -> String {
-    text.replace(&outcome.results.started_at, "<started_at>")
+    let mut text = text.replace(&outcome.results.started_at, "<started_at>");
+    if let Some(env) = &outcome.results.environment {
+        let machine = format!("{}, {} CPUs, {} threads", env.os, env.cpus, env.threads);
+        text = text.replace(&machine, "<machine>");
+    }
+    // Who ran it (the USER variable, absent in some CI containers).
+    let marker = "<tr><th>Run by</th><td>";
+    if let Some(start) = text.find(marker) {
+        let from = start + marker.len();
+        if let Some(len) = text[from..].find("</td>") {
+            text.replace_range(from..from + len, "<user>");
+        }
+    }
+    text
 }
 
 #[test]
@@ -126,6 +139,7 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
             "junit.xml",
             "manifest.json",
             "predictions.parquet",
+            "report.html",
             "results.json",
             "spec.yaml",
             "traceability.csv"
@@ -143,6 +157,14 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
                 &outcome
             )
         );
+        let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();
+        let finished = outcome.results.finished_at.clone().unwrap();
+        insta::assert_snapshot!(
+            "report_html",
+            redacted(&html, &outcome)
+                .replace(&finished, "<finished_at>")
+                .replace(&inputs.path().display().to_string(), "<dir>")
+        );
         insta::assert_snapshot!(
             "traceability",
             std::fs::read_to_string(bundle.join("traceability.csv")).unwrap()
@@ -152,7 +174,7 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
     // Intact: every output and every input (spec, scores table, case table) checks out.
     let v = verify(&bundle, &InputCheck::Recorded, None).unwrap();
     assert!(v.is_intact(), "{v:?}");
-    assert_eq!(v.checked, 5);
+    assert_eq!(v.checked, 6);
     assert_eq!(v.inputs_unchanged, 3);
 
     // One changed byte in any output is named.

@@ -1,0 +1,719 @@
+//! `report.html`: the human report of a run, one self-contained page (inline CSS and SVG, no
+//! JavaScript, no network) that an auditor can read offline years later — identification,
+//! intended use, model and data identity, the acceptance criteria as pre-specified, every
+//! test's estimates with n, interval method and level, verdicts with reasons, operating
+//! points, warnings and exclusions, ROC, robustness, forest and calibration plots, the
+//! traceability matrix, signature blocks, and the frozen spec.
+//!
+//! The markup is assembled from strings with every piece of text escaped by [`esc`]: one
+//! static page of a few hundred lines does not warrant a template engine's build time.
+
+pub mod curves;
+pub mod svg;
+
+use std::fmt::Write as _;
+
+use attest_spec::results::{Estimate, Results, TestResult, Verdict};
+use attest_spec::types::{Spec, TestKind};
+
+use crate::junit::percent;
+use crate::traceability::Row;
+pub use curves::{Curves, RocSeries};
+use svg::{Chart, FAIL, PASS, SERIES};
+
+/// The report's file name.
+pub const REPORT_FILE: &str = "report.html";
+
+/// Escapes `text` for HTML element content and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Everything the report shows.
+#[derive(Debug)]
+pub struct ReportInput<'a> {
+    /// The results record.
+    pub results: &'a Results,
+    /// The spec as run.
+    pub spec: &'a Spec,
+    /// Its text (quoted in the appendix).
+    pub spec_text: &'a str,
+    /// ROC and calibration curves computed from the predictions.
+    pub curves: &'a Curves,
+    /// The traceability matrix.
+    pub traceability: &'a [Row],
+}
+
+const STYLE: &str = r#"
+body { font-family: Helvetica, Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
+h3 { margin-top: 1.6em; } table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.v { font-weight: bold; padding: 0.1em 0.45em; border-radius: 3px; color: #fff; white-space: nowrap; }
+.PASS { background: #1E8449; } .FAIL { background: #C0392B; } .INCONCLUSIVE { background: #B9770E; } .ERROR { background: #6C3483; } .NOT { background: #7F8C8D; }
+.overall { font-size: 1.3em; } .muted { color: #666; } .reason { color: #444; font-style: italic; }
+pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+.plots { display: flex; flex-wrap: wrap; gap: 1em; } .sign td { height: 2.2em; min-width: 12em; }
+footer { margin-top: 3em; border-top: 1px solid #ddd; padding-top: 0.5em; font-size: 0.85em; color: #666; }
+@media print { body { max-width: none; } h2 { page-break-after: avoid; } .test { page-break-inside: avoid; } }
+"#;
+
+fn verdict_badge(v: &str) -> String {
+    let class = if v == "NOT TESTED" { "NOT" } else { v };
+    format!(r#"<span class="v {class}">{}</span>"#, esc(v))
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |v| format!("{v:.4}"))
+}
+
+fn row(out: &mut String, cells: &[String]) {
+    out.push_str("<tr>");
+    for c in cells {
+        let _ = write!(out, "<td>{c}</td>");
+    }
+    out.push_str("</tr>\n");
+}
+
+fn header(out: &mut String, cells: &[&str]) {
+    out.push_str("<tr>");
+    for c in cells {
+        let _ = write!(out, "<th>{}</th>", esc(c));
+    }
+    out.push_str("</tr>\n");
+}
+
+/// The report page.
+pub fn render_html(input: &ReportInput<'_>) -> String {
+    let r = input.results;
+    let spec = input.spec;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} — verification report {}</title><style>{STYLE}</style></head><body>\n",
+        esc(&r.spec_name),
+        esc(&r.run_id)
+    );
+    let _ = write!(
+        h,
+        "<h1>Verification report: {}</h1>\n<p class=\"overall\">Overall verdict: {} &nbsp; <span class=\"muted\">{} tests — {}</span></p>\n",
+        esc(&r.spec_name),
+        verdict_badge(r.verdict.as_str()),
+        r.tests.len(),
+        esc(&summary(r))
+    );
+    identification(&mut h, r);
+    intended_use(&mut h, r, spec);
+    verdict_table(&mut h, r);
+    operating_points(&mut h, r);
+    warnings(&mut h, r);
+    h.push_str("<h2 id=\"tests\">4. Results per test</h2>\n");
+    for t in &r.tests {
+        test_section(&mut h, t, spec, input.curves);
+    }
+    traceability(&mut h, input.traceability);
+    signatures(&mut h);
+    let _ = write!(
+        h,
+        "<h2 id=\"spec\">Appendix: the spec as run (SHA-256 {})</h2>\n<pre>{}</pre>\n",
+        esc(&r.spec_sha256),
+        esc(input.spec_text)
+    );
+    let _ = write!(
+        h,
+        "<footer>Run {} · spec SHA-256 {} · {} {} · generated {}</footer>\n</body></html>\n",
+        esc(&r.run_id),
+        esc(&r.spec_sha256),
+        esc(&r.tool.name),
+        esc(&r.tool.version),
+        esc(r.finished_at.as_deref().unwrap_or(&r.started_at))
+    );
+    h
+}
+
+fn summary(r: &Results) -> String {
+    let count = |v: Verdict| r.tests.iter().filter(|t| t.verdict == v).count();
+    format!(
+        "{} passed, {} failed, {} inconclusive, {} errors",
+        count(Verdict::Pass),
+        count(Verdict::Fail),
+        count(Verdict::Inconclusive),
+        count(Verdict::Error)
+    )
+}
+
+fn identification(h: &mut String, r: &Results) {
+    h.push_str("<h2 id=\"identification\">1. Identification</h2>\n<table>\n");
+    let env = r.environment.as_ref();
+    let items: Vec<(&str, String)> = vec![
+        ("Run id", r.run_id.clone()),
+        ("Started (UTC)", r.started_at.clone()),
+        ("Finished (UTC)", r.finished_at.clone().unwrap_or_default()),
+        ("Tool", format!("{} {}", r.tool.name, r.tool.version)),
+        ("Spec", r.spec_name.clone()),
+        ("Spec SHA-256", r.spec_sha256.clone()),
+        ("Seed", r.seed.to_string()),
+        (
+            "Environment",
+            env.map(|e| format!("{}, {} CPUs, {} threads", e.os, e.cpus, e.threads))
+                .unwrap_or_default(),
+        ),
+        (
+            "Run by",
+            env.and_then(|e| e.user.clone())
+                .unwrap_or_else(|| "—".into()),
+        ),
+    ];
+    for (k, v) in items {
+        let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    }
+    if !r.shards.is_empty() {
+        let shards: Vec<String> = r
+            .shards
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({} cases, {} – {})",
+                    s.shard, s.cases, s.started_at, s.finished_at
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr><th>Computed in shards</th><td>{}</td></tr>",
+            esc(&shards.join("; "))
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn intended_use(h: &mut String, r: &Results, spec: &Spec) {
+    h.push_str("<h2 id=\"scope\">2. Intended use, model and data</h2>\n<table>\n");
+    let mut items: Vec<(&str, String)> = vec![
+        ("Intended use", spec.intended_use.clone()),
+        (
+            "Population",
+            spec.population.clone().unwrap_or_else(|| "—".into()),
+        ),
+        (
+            "Intended users",
+            spec.intended_users.clone().unwrap_or_else(|| "—".into()),
+        ),
+    ];
+    if let Some(m) = &r.model {
+        items.push((
+            "Model",
+            format!(
+                "{}{} — {}",
+                m.id,
+                m.version
+                    .as_ref()
+                    .map(|v| format!(" version {v}"))
+                    .unwrap_or_default(),
+                m.backend
+            ),
+        ));
+        items.push((
+            "Model SHA-256",
+            m.weights_sha256.clone().unwrap_or_else(|| "—".into()),
+        ));
+    }
+    if let Some(d) = &r.data {
+        items.push((
+            "Case table",
+            format!("{} (SHA-256 {})", d.table, d.table_sha256),
+        ));
+        items.push(("Cases / images", format!("{} / {}", d.cases, d.images)));
+        items.push(("Dataset fingerprint", d.fingerprint.clone()));
+    }
+    for (k, v) in items {
+        let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    }
+    h.push_str("</table>\n<h3>Cohorts</h3>\n<table>\n");
+    header(
+        h,
+        &[
+            "cohort",
+            "definition",
+            "n",
+            "positives",
+            "negatives",
+            "prevalence",
+            "unlabelled",
+        ],
+    );
+    for c in &r.cohorts {
+        let prevalence = match (c.positives, c.negatives) {
+            (Some(p), Some(n)) if p + n > 0 => format!("{:.3}", p as f64 / (p + n) as f64),
+            _ => "—".into(),
+        };
+        row(
+            h,
+            &[
+                esc(&c.name),
+                esc(c.predicate.as_deref().unwrap_or("all cases")),
+                format!("{}", c.n),
+                c.positives.map_or("—".into(), |p| p.to_string()),
+                c.negatives.map_or("—".into(), |p| p.to_string()),
+                prevalence,
+                c.unlabelled.to_string(),
+            ],
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn verdict_table(h: &mut String, r: &Results) {
+    h.push_str(
+        "<h2 id=\"summary\">3. Verdicts and acceptance criteria as pre-specified</h2>\n<table>\n",
+    );
+    header(
+        h,
+        &[
+            "test",
+            "title",
+            "kind",
+            "traces",
+            "criteria (as written in the spec)",
+            "verdict",
+            "headline",
+            "reason",
+        ],
+    );
+    for t in &r.tests {
+        let mut criteria: Vec<String> = t
+            .criteria
+            .iter()
+            .map(|c| format!("{} {}", c.quantity, c.criterion))
+            .collect();
+        criteria.dedup();
+        let allowed = if t.allow_inconclusive && t.verdict == Verdict::Inconclusive {
+            " (allowed)"
+        } else {
+            ""
+        };
+        row(
+            h,
+            &[
+                format!("<a href=\"#{0}\">{0}</a>", esc(&t.id)),
+                esc(t.title.as_deref().unwrap_or("")),
+                esc(t.kind.as_str()),
+                esc(&t.traces.join(", ")),
+                esc(&criteria.join("; ")),
+                format!("{}{allowed}", verdict_badge(t.verdict.as_str())),
+                esc(&crate::headline::headline(t)),
+                format!(
+                    "<span class=\"reason\">{}</span>",
+                    esc(t.reason.as_deref().unwrap_or(""))
+                ),
+            ],
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn operating_points(h: &mut String, r: &Results) {
+    if r.operating_points.is_empty() {
+        return;
+    }
+    h.push_str("<h3>Operating points</h3>\n<table>\n");
+    header(
+        h,
+        &[
+            "operating point",
+            "rule",
+            "chosen on",
+            "group",
+            "threshold",
+            "achieved",
+            "n",
+        ],
+    );
+    for p in &r.operating_points {
+        for t in &p.thresholds {
+            row(
+                h,
+                &[
+                    esc(&p.name),
+                    esc(&p.rule),
+                    esc(p.chosen_on.as_deref().unwrap_or("fixed")),
+                    esc(&t.group.clone().map_or_else(
+                        || "—".into(),
+                        |g| format!("{} = {g}", p.per.clone().unwrap_or_default()),
+                    )),
+                    t.threshold.map_or_else(
+                        || esc(t.undefined.as_deref().unwrap_or("undefined")),
+                        |v| format!("{v:.6}"),
+                    ),
+                    num(t.achieved),
+                    t.n.to_string(),
+                ],
+            );
+        }
+    }
+    h.push_str("</table>\n");
+}
+
+fn warnings(h: &mut String, r: &Results) {
+    if !r.warnings.is_empty() {
+        h.push_str("<h3>Warnings</h3>\n<ul>\n");
+        for w in &r.warnings {
+            let _ = writeln!(h, "<li>{}</li>", esc(w));
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str("<h3>Excluded cases</h3>\n");
+    if r.exclusions.is_empty() {
+        h.push_str("<p>None: every planned case and variant was scored.</p>\n");
+    } else {
+        h.push_str("<table>\n");
+        header(h, &["case", "variant", "reason"]);
+        for e in &r.exclusions {
+            row(h, &[esc(&e.case), esc(&e.variant), esc(&e.reason)]);
+        }
+        h.push_str("</table>\n");
+    }
+}
+
+fn estimate_row(h: &mut String, e: &Estimate) {
+    let ci = e.ci.as_ref();
+    row(
+        h,
+        &[
+            esc(&e.metric),
+            esc(&e.cohort),
+            esc(e.variant.as_deref().unwrap_or("")),
+            format!("<span class=\"num\">{}</span>", num(e.value)),
+            ci.map_or_else(
+                || "—".into(),
+                |c| format!("[{:.4}, {:.4}]", c.lower, c.upper),
+            ),
+            ci.map_or_else(String::new, |c| {
+                let method = serde_json::to_value(c.method)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let extra = match (c.resamples, c.seed) {
+                    (Some(b), Some(s)) => format!(", {b} resamples, seed {s}"),
+                    _ => String::new(),
+                };
+                esc(&format!("{method}, {}{extra}", percent(c.level)))
+            }),
+            e.n.to_string(),
+            e.positives.map_or("—".into(), |p| p.to_string()),
+            e.negatives.map_or("—".into(), |p| p.to_string()),
+            esc(e.at.as_deref().unwrap_or("")),
+            esc(e.undefined.as_deref().unwrap_or("")),
+        ],
+    );
+}
+
+fn test_section(h: &mut String, t: &TestResult, spec: &Spec, curves: &Curves) {
+    let _ = writeln!(
+        h,
+        "<section class=\"test\" id=\"{0}\"><h3>{0}{1} {2}</h3>",
+        esc(&t.id),
+        t.title
+            .as_ref()
+            .map(|s| format!(": {}", esc(s)))
+            .unwrap_or_default(),
+        verdict_badge(t.verdict.as_str())
+    );
+    let definition = spec.tests.iter().find(|d| d.id == t.id);
+    if let Some(rationale) = definition.and_then(|d| d.rationale.as_ref()) {
+        let _ = writeln!(h, "<p><b>Rationale:</b> {}</p>", esc(rationale));
+    }
+    if let Some(reason) = &t.reason {
+        let _ = writeln!(h, "<p class=\"reason\">{}</p>", esc(reason));
+    }
+    if let Some(level) = &t.breaking_level {
+        let _ = writeln!(h, "<p><b>Breaking level:</b> {}</p>", esc(level));
+    }
+    if !t.estimates.is_empty() {
+        h.push_str("<table>\n");
+        header(
+            h,
+            &[
+                "estimate",
+                "cohort",
+                "variant",
+                "value",
+                "interval",
+                "method, level",
+                "n",
+                "pos.",
+                "neg.",
+                "threshold",
+                "undefined because",
+            ],
+        );
+        for e in &t.estimates {
+            estimate_row(h, e);
+        }
+        h.push_str("</table>\n");
+    }
+    if !t.criteria.is_empty() {
+        h.push_str("<table>\n");
+        header(h, &["criterion", "on", "value", "verdict"]);
+        for c in &t.criteria {
+            row(
+                h,
+                &[
+                    esc(&format!("{} {}", c.quantity, c.criterion)),
+                    esc(&c.on),
+                    num(c.value),
+                    verdict_badge(c.verdict.as_str()),
+                ],
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    let plots = plots_for(t, curves);
+    if !plots.is_empty() {
+        let _ = writeln!(h, "<div class=\"plots\">{}</div>", plots.join(""));
+    }
+    h.push_str("</section>\n");
+}
+
+/// The plots of one test: ROC for AUC and threshold metrics, robustness curves, forest plots
+/// for subgroups, reliability diagrams for calibration.
+fn plots_for(t: &TestResult, curves: &Curves) -> Vec<String> {
+    let mut out = Vec::new();
+    match t.kind {
+        TestKind::Robustness => out.extend(robustness_plot(t)),
+        TestKind::Subgroups => out.extend(forest_plot(t)),
+        TestKind::Calibration => {
+            for e in t.estimates.iter().filter(|e| e.value.is_some()) {
+                if let Some(c) = curves
+                    .calibration
+                    .iter()
+                    .find(|c| c.cohort == e.cohort && c.test == t.id)
+                {
+                    out.push(curves::calibration_plot(c));
+                }
+            }
+        }
+        TestKind::Performance | TestKind::Comparison => {
+            let mut seen = Vec::new();
+            for e in t.estimates.iter().filter(|e| e.value.is_some()) {
+                if seen.contains(&e.cohort) {
+                    continue;
+                }
+                if let Some(roc) = curves.roc.iter().find(|c| c.cohort == e.cohort) {
+                    out.push(curves::roc_plot(roc));
+                    seen.push(e.cohort.clone());
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn robustness_plot(t: &TestResult) -> Option<String> {
+    let drop_metric = t.estimates.iter().find(|e| e.metric.starts_with("drop:"))?;
+    let metric = drop_metric.metric.trim_start_matches("drop:").to_string();
+    let levels: Vec<&Estimate> = t.estimates.iter().filter(|e| e.metric == metric).collect();
+    let baseline = levels.first()?.value?;
+    let lows: Vec<f64> = levels
+        .iter()
+        .filter_map(|e| e.ci.as_ref().map(|c| c.lower).or(e.value))
+        .collect();
+    let highs: Vec<f64> = levels
+        .iter()
+        .filter_map(|e| e.ci.as_ref().map(|c| c.upper).or(e.value))
+        .collect();
+    let lo = lows
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .min(baseline)
+        - 0.02;
+    let hi = highs
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .max(baseline)
+        + 0.02;
+    let mut chart = Chart::new(
+        460.0,
+        260.0,
+        (-0.5, levels.len() as f64 - 0.5),
+        (lo.max(0.0), hi.min(1.0).max(lo + 0.05)),
+    );
+    chart.axes_with("", &metric, 4, (false, true));
+    chart.hline(baseline, &format!("unperturbed {baseline:.3}"), "#555");
+    let labels: Vec<String> = levels
+        .iter()
+        .map(|e| e.variant.clone().unwrap_or_default())
+        .collect();
+    chart.x_categories(&labels);
+    let points: Vec<(f64, f64)> = levels
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.value.map(|v| (i as f64, v)))
+        .collect();
+    chart.line(&points, SERIES[0], false);
+    for (i, e) in levels.iter().enumerate() {
+        let Some(v) = e.value else { continue };
+        let variant = e.variant.as_deref().unwrap_or("");
+        let failed = t
+            .criteria
+            .iter()
+            .any(|c| c.verdict == Verdict::Fail && c.on.contains(&format!("({variant})")));
+        chart.point_with_interval(
+            i as f64,
+            v,
+            e.ci.as_ref().map(|c| c.lower),
+            e.ci.as_ref().map(|c| c.upper),
+            if failed {
+                FAIL
+            } else if i == 0 {
+                "#555"
+            } else {
+                PASS
+            },
+        );
+    }
+    Some(chart.finish(&format!("{}: {metric} by perturbation level", t.id)))
+}
+
+fn forest_plot(t: &TestResult) -> Option<String> {
+    let groups: Vec<&Estimate> = t
+        .estimates
+        .iter()
+        .filter(|e| !e.metric.starts_with("gap:") && e.value.is_some())
+        .collect();
+    if groups.is_empty() {
+        return None;
+    }
+    let lo = groups
+        .iter()
+        .filter_map(|e| e.ci.as_ref().map(|c| c.lower).or(e.value))
+        .fold(f64::INFINITY, f64::min);
+    let hi = groups
+        .iter()
+        .filter_map(|e| e.ci.as_ref().map(|c| c.upper).or(e.value))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let height = 70.0 + 26.0 * groups.len() as f64;
+    let mut chart = Chart::new(
+        520.0,
+        height,
+        ((lo - 0.05).max(0.0), (hi + 0.05).min(1.0)),
+        (-0.5, groups.len() as f64 - 0.5),
+    );
+    chart.axes_with(&groups[0].metric, "", 4, (true, false));
+    for (i, e) in groups.iter().enumerate() {
+        let y = (groups.len() - 1 - i) as f64;
+        let value = e.value.unwrap_or(f64::NAN);
+        chart.point_with_horizontal_interval(
+            value,
+            y,
+            e.ci.as_ref().map(|c| c.lower),
+            e.ci.as_ref().map(|c| c.upper),
+            SERIES[0],
+        );
+        chart.label(value, y, 8.0, &format!("{} (n={})", e.cohort, e.n));
+    }
+    for c in &t.criteria {
+        if let Some(bound) = criterion_bound(&c.criterion) {
+            if matches!(c.quantity.as_str(), "estimate" | "lower" | "upper") {
+                chart.vline(bound, &format!("{} {}", c.quantity, c.criterion), FAIL);
+                break;
+            }
+        }
+    }
+    Some(chart.finish(&format!("{}: {} by subgroup", t.id, groups[0].metric)))
+}
+
+/// The number of a criterion written like `>= 0.85`.
+fn criterion_bound(text: &str) -> Option<f64> {
+    text.trim_start_matches(['<', '>', '=', ' '])
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn traceability(h: &mut String, rows: &[Row]) {
+    h.push_str("<h2 id=\"traceability\">5. Traceability: requirement → risk control → test → verdict</h2>\n<table>\n");
+    header(h, &["requirement", "risk control", "test", "verdict"]);
+    for r in rows {
+        let describe = |id: &str, text: &str| {
+            if id.is_empty() {
+                "—".to_string()
+            } else {
+                format!("<b>{}</b> {}", esc(id), esc(text))
+            }
+        };
+        row(
+            h,
+            &[
+                describe(&r.requirement, &r.requirement_text),
+                describe(&r.risk_control, &r.risk_control_text),
+                if r.test.is_empty() {
+                    "—".into()
+                } else {
+                    format!(
+                        "<a href=\"#{0}\">{0}</a> {1}",
+                        esc(&r.test),
+                        esc(&r.test_title)
+                    )
+                },
+                verdict_badge(&r.verdict),
+            ],
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn signatures(h: &mut String) {
+    h.push_str("<h2 id=\"signatures\">6. Signatures</h2>\n<p>By signing, the signatory confirms the meaning stated for the role.</p>\n<table class=\"sign\">\n");
+    header(
+        h,
+        &[
+            "role",
+            "meaning of the signature",
+            "name",
+            "date",
+            "signature",
+        ],
+    );
+    for (role, meaning) in [
+        (
+            "Prepared",
+            "The verification was executed as specified and this report is complete.",
+        ),
+        (
+            "Reviewed",
+            "The results and verdicts were reviewed against the pre-specified criteria.",
+        ),
+        (
+            "Approved",
+            "The verification evidence is accepted for the technical documentation.",
+        ),
+    ] {
+        row(
+            h,
+            &[
+                esc(role),
+                esc(meaning),
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
+        );
+    }
+    h.push_str("</table>\n");
+}
