@@ -171,6 +171,23 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
         );
     });
 
+    // results.json validates against the committed schema.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/results.v1.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("results.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&results)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
     // Intact: every output and every input (spec, scores table, case table) checks out.
     let v = verify(&bundle, &InputCheck::Recorded, None).unwrap();
     assert!(v.is_intact(), "{v:?}");
