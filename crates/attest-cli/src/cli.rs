@@ -22,6 +22,9 @@ pub enum Command {
     /// cache), evaluate every test, write results.json, predictions.parquet and the frozen
     /// spec into the run folder, and print the verdicts.
     Run(RunArgs),
+    /// Render the spec as a verification test plan (plan.html) to review and sign before the
+    /// run, and print its hash for `attest run --plan-hash`.
+    Plan(PlanArgs),
     /// Merge the shard folders of `attest run --shard I/N` (all N of them) into one run
     /// folder: the same results a single run of the spec gives.
     Merge(MergeArgs),
@@ -87,6 +90,10 @@ pub struct RunArgs {
     /// a cluster's job array.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<attest_engine::ShardId>,
+    /// Refuse to run unless the spec's SHA-256 is this: the hash `attest plan` printed for
+    /// the approved test plan. The report then states whether the run went as planned.
+    #[arg(long, value_name = "SHA256")]
+    pub plan_hash: Option<String>,
     /// Sign the bundle's manifest with this private key (from `attest keygen`): writes
     /// manifest.dsse.json, a DSSE envelope over an in-toto statement naming the manifest.
     #[arg(long, value_name = "KEY")]
@@ -95,6 +102,18 @@ pub struct RunArgs {
 
 fn parse_shard(text: &str) -> Result<attest_engine::ShardId, String> {
     text.parse()
+}
+
+/// Arguments of `attest plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The spec.
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+    /// The folder to write plan.html into [default: evidence/<spec name>/plan-<first 8 hex
+    /// digits of the hash>/ beside the spec].
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `attest verify`.

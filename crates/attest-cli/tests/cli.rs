@@ -889,6 +889,46 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
     std::fs::write(&junit, original).unwrap();
     let not_a_bundle = command(&["verify", "."]).output().unwrap();
     assert_eq!(not_a_bundle.status.code(), Some(2));
+    // The test plan: its hash gates the run, and the report says the run went as planned.
+    let plan = command(&["plan", "attest.yaml", "-o", "plan"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+    let plan_html = std::fs::read_to_string(dir.path().join("plan/plan.html")).unwrap();
+    for id in [
+        "DATA-001",
+        "PERF-001",
+        "PERF-002",
+        "FAIR-001",
+        "CAL-001",
+        "Signatures",
+    ] {
+        assert!(plan_html.contains(id), "{id}");
+    }
+    let hash = stdout(&plan)
+        .lines()
+        .find_map(|l| l.strip_prefix("plan hash (the spec's SHA-256): "))
+        .unwrap()
+        .to_string();
+    let refused = command(&["run", "attest.yaml", "--plan-hash", &"0".repeat(64)])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not the approved plan"));
+    let planned = command(&[
+        "run",
+        "attest.yaml",
+        "--out",
+        "planned",
+        "--plan-hash",
+        &hash,
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(planned.status.code(), code);
+    let report = std::fs::read_to_string(dir.path().join("planned/report.html")).unwrap();
+    assert!(report.contains("Executed as planned"), "no plan statement");
+
     // Signed with a fresh key (everything cached now): verifies with that key only.
     let keygen = command(&["keygen", "-o", "signer"]).output().unwrap();
     assert_eq!(keygen.status.code(), Some(0), "{}", stdout(&keygen));

@@ -414,6 +414,7 @@ pub fn evaluate_scored(
         spec_name: spec.name.clone(),
         spec_sha256: attest_data::hash::sha256_bytes(prepared.source.text.as_bytes()),
         seed: spec.seed,
+        plan_sha256: None,
         tool: Tool {
             name: "attest".into(),
             version: env!("CARGO_PKG_VERSION").into(),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod headline;
 pub mod junit;
 pub mod manifest;
+pub mod plan;
 pub mod report;
 pub mod sign;
 pub mod traceability;

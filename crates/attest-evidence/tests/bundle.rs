@@ -166,6 +166,14 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
                 .replace(&inputs.path().display().to_string(), "<dir>")
         );
         insta::assert_snapshot!(
+            "plan_html",
+            attest_evidence::plan::render_plan(
+                &prepared.spec,
+                &prepared.source.text,
+                &outcome.results.spec_sha256
+            )
+        );
+        insta::assert_snapshot!(
             "traceability",
             std::fs::read_to_string(bundle.join("traceability.csv")).unwrap()
         );

@@ -25,6 +25,10 @@ pub struct Results {
     pub spec_sha256: String,
     /// The run seed.
     pub seed: u64,
+    /// The approved test plan the run was held to (`attest run --plan-hash`): the SHA-256 of
+    /// the spec file `attest plan` rendered. Absent when no plan was referenced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_sha256: Option<String>,
     /// Tool name and version.
     pub tool: Tool,
     /// When the run started, UTC, RFC 3339.

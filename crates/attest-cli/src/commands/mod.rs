@@ -7,6 +7,7 @@ mod metrics;
 mod model_check;
 mod output_file;
 mod perturb;
+mod plan;
 mod predict;
 mod prepare;
 mod run;
@@ -75,6 +76,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Predict(args) => predict::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Merge(args) => run::merge(&args),
+        Command::Plan(args) => plan::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Keygen(args) => keygen::run(&args),
     }

@@ -30,6 +30,17 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
         Ok(k) => k,
         Err(status) => return Ok(status),
     };
+    let spec_sha256 = attest_data::hash::sha256_bytes(prepared.source.text.as_bytes());
+    if let Some(expected) = &args.plan_hash {
+        if !expected.trim().eq_ignore_ascii_case(&spec_sha256) {
+            eprintln!(
+                "error: `{}` is not the approved plan: its SHA-256 is {spec_sha256}, the plan's is {}\n  help: the spec changed since `attest plan`; restore the approved spec, or review and approve a new plan",
+                args.spec.display(),
+                expected.trim()
+            );
+            return Ok(ExitStatus::Invalid);
+        }
+    }
     let threads = threads(args.threads);
     let backend = args.backend.map(|b| match b {
         Backend::Tract => OnnxBackend::Tract,
@@ -103,10 +114,11 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
     let out = args.out.clone().unwrap_or_else(|| {
         default_out_dir(&prepared.base_dir, &prepared.spec.name, &options.run_id)
     });
-    let outcome = match attest_engine::run(&prepared, &options) {
+    let mut outcome = match attest_engine::run(&prepared, &options) {
         Ok(o) => o,
         Err(e) => return engine_failure(e),
     };
+    outcome.results.plan_sha256 = args.plan_hash.as_ref().map(|_| spec_sha256.clone());
     attest_evidence::write_bundle(&out, &prepared, &outcome, signing_key.as_ref())
         .map_err(bundle_error)?;
     Ok(report(&outcome.results, started, &out))

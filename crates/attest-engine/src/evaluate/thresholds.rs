@@ -65,6 +65,12 @@ impl Resolved {
 }
 
 /// The rule of an operating point, and its description.
+/// How an operating point's threshold is chosen, in words (e.g. `sensitivity >= 0.9 (highest
+/// such threshold)`), for the test plan and the report.
+pub fn describe_rule(point: &OperatingPoint) -> Result<String, EngineError> {
+    rule(point).map(|(_, description)| description)
+}
+
 fn rule(point: &OperatingPoint) -> Result<(Rule, String), EngineError> {
     if let Some(t) = point.threshold {
         return Ok((Rule::Fixed(t), format!("fixed threshold {t}")));

@@ -55,7 +55,7 @@ pub struct ReportInput<'a> {
     pub traceability: &'a [Row],
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body { font-family: Helvetica, Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
 h3 { margin-top: 1.6em; } table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
@@ -70,7 +70,7 @@ footer { margin-top: 3em; border-top: 1px solid #ddd; padding-top: 0.5em; font-s
 @media print { body { max-width: none; } h2 { page-break-after: avoid; } .test { page-break-inside: avoid; } }
 "#;
 
-fn verdict_badge(v: &str) -> String {
+pub(crate) fn verdict_badge(v: &str) -> String {
     let class = if v == "NOT TESTED" { "NOT" } else { v };
     format!(r#"<span class="v {class}">{}</span>"#, esc(v))
 }
@@ -79,7 +79,7 @@ fn num(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_string(), |v| format!("{v:.4}"))
 }
 
-fn row(out: &mut String, cells: &[String]) {
+pub(crate) fn row(out: &mut String, cells: &[String]) {
     out.push_str("<tr>");
     for c in cells {
         let _ = write!(out, "<td>{c}</td>");
@@ -87,7 +87,7 @@ fn row(out: &mut String, cells: &[String]) {
     out.push_str("</tr>\n");
 }
 
-fn header(out: &mut String, cells: &[&str]) {
+pub(crate) fn header(out: &mut String, cells: &[&str]) {
     out.push_str("<tr>");
     for c in cells {
         let _ = write!(out, "<th>{}</th>", esc(c));
@@ -115,6 +115,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         esc(&summary(r))
     );
     identification(&mut h, r);
+    plan_section(&mut h, r);
     intended_use(&mut h, r, spec);
     verdict_table(&mut h, r);
     operating_points(&mut h, r);
@@ -124,7 +125,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         test_section(&mut h, t, spec, input.curves);
     }
     traceability(&mut h, input.traceability);
-    signatures(&mut h);
+    signatures(&mut h, 6);
     let _ = write!(
         h,
         "<h2 id=\"spec\">Appendix: the spec as run (SHA-256 {})</h2>\n<pre>{}</pre>\n",
@@ -197,6 +198,52 @@ fn identification(h: &mut String, r: &Results) {
         );
     }
     h.push_str("</table>\n");
+}
+
+/// Whether the run followed the approved test plan, and every deviation.
+fn plan_section(h: &mut String, r: &Results) {
+    h.push_str("<h3>Execution against the approved test plan</h3>\n");
+    let Some(plan) = &r.plan_sha256 else {
+        h.push_str("<p>No approved test plan was referenced (<code>attest run --plan-hash</code>). The criteria are those of the spec as run, quoted in the appendix.</p>\n");
+        return;
+    };
+    let mut deviations = Vec::new();
+    if !plan.eq_ignore_ascii_case(&r.spec_sha256) {
+        deviations.push(format!(
+            "the spec run (SHA-256 {}) is not the approved plan",
+            r.spec_sha256
+        ));
+    }
+    if !r.exclusions.is_empty() {
+        deviations.push(format!(
+            "{} (case, variant) pair(s) could not be scored and were excluded (listed below)",
+            r.exclusions.len()
+        ));
+    }
+    for t in r.tests.iter().filter(|t| t.verdict == Verdict::Error) {
+        deviations.push(format!(
+            "test {} could not be evaluated: {}",
+            t.id,
+            t.reason.as_deref().unwrap_or("no reason recorded")
+        ));
+    }
+    if deviations.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p><b>Executed as planned.</b> The spec run is the approved plan (SHA-256 {}); every planned case and variant was scored and every test evaluated.</p>",
+            esc(plan)
+        );
+    } else {
+        let _ = writeln!(
+            h,
+            "<p><b>Deviations from the approved plan</b> (SHA-256 {}):</p>\n<ul>",
+            esc(plan)
+        );
+        for d in deviations {
+            let _ = writeln!(h, "<li>{}</li>", esc(&d));
+        }
+        h.push_str("</ul>\n");
+    }
 }
 
 fn intended_use(h: &mut String, r: &Results, spec: &Spec) {
@@ -678,8 +725,9 @@ fn traceability(h: &mut String, rows: &[Row]) {
     h.push_str("</table>\n");
 }
 
-fn signatures(h: &mut String) {
-    h.push_str("<h2 id=\"signatures\">6. Signatures</h2>\n<p>By signing, the signatory confirms the meaning stated for the role.</p>\n<table class=\"sign\">\n");
+pub(crate) fn signatures(h: &mut String, number: usize) {
+    let _ = write!(h, "<h2 id=\"signatures\">{number}. Signatures</h2>");
+    h.push_str("\n<p>By signing, the signatory confirms the meaning stated for the role.</p>\n<table class=\"sign\">\n");
     header(
         h,
         &[
