@@ -31,6 +31,9 @@ pub enum Command {
     /// Re-hash an evidence bundle against its manifest (and the run's inputs where they are
     /// still present); name every changed, missing or extra file; exit 1 on any mismatch.
     Verify(VerifyArgs),
+    /// Re-render a bundle's report (report.html) from its files alone, into another folder:
+    /// the bundle itself is never modified (its manifest and signature stay valid).
+    Report(ReportArgs),
     /// Make an ed25519 key pair for signing evidence bundles: PREFIX.key (private, PKCS#8
     /// PEM, readable only by you) and PREFIX.pub (public, SPKI PEM, for `verify --key`).
     Keygen(KeygenArgs),
@@ -133,6 +136,17 @@ pub struct VerifyArgs {
     /// it.
     #[arg(long, value_name = "PUBKEY")]
     pub key: Option<PathBuf>,
+}
+
+/// Arguments of `attest report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The bundle (a run folder).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Where to write report.html [default: DIR.report/ beside the bundle].
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `attest keygen`.

@@ -889,6 +889,15 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
     std::fs::write(&junit, original).unwrap();
     let not_a_bundle = command(&["verify", "."]).output().unwrap();
     assert_eq!(not_a_bundle.status.code(), Some(2));
+    // The report renders again from the bundle alone, beside it (the bundle stays intact).
+    let rerendered = command(&["report", "killed"]).output().unwrap();
+    assert_eq!(rerendered.status.code(), Some(0), "{}", stdout(&rerendered));
+    assert_eq!(
+        std::fs::read(dir.path().join("killed.report/report.html")).unwrap(),
+        std::fs::read(dir.path().join("killed/report.html")).unwrap()
+    );
+    assert_eq!(command(&["verify", "killed"]).output().unwrap().status.code(), Some(0));
+
     // The test plan: its hash gates the run, and the report says the run went as planned.
     let plan = command(&["plan", "attest.yaml", "-o", "plan"])
         .output()

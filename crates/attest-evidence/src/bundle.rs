@@ -17,6 +17,9 @@ use crate::report;
 use crate::sign::sign_bundle;
 use crate::traceability::{matrix, traceability_csv, TRACEABILITY_FILE};
 
+/// The results record's file name.
+pub const RESULTS_FILE: &str = attest_engine::output::RESULTS_FILE;
+
 fn write(dir: &Path, name: &str, text: &str) -> Result<(), EvidenceError> {
     let path = dir.join(name);
     std::fs::write(&path, text).map_err(EvidenceError::io("write", &path))
@@ -43,6 +46,11 @@ pub fn write_bundle(
             &traceability_csv(&prepared.spec, &outcome.results)?,
         )?;
         let curves = report::curves::curves(prepared, outcome);
+        let curves_json = serde_json::to_string(&curves).map_err(|e| EvidenceError::Format {
+            what: report::curves::CURVES_FILE,
+            reason: e.to_string(),
+        })?;
+        write(staging, report::curves::CURVES_FILE, &(curves_json + "\n"))?;
         let rows = matrix(&prepared.spec, &outcome.results);
         let html = report::render_html(&report::ReportInput {
             results: &outcome.results,

@@ -136,6 +136,7 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
     assert_eq!(
         names,
         [
+            "curves.json",
             "junit.xml",
             "manifest.json",
             "predictions.parquet",
@@ -179,6 +180,12 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
         );
     });
 
+    // The report renders again from the bundle alone, identically.
+    assert_eq!(
+        attest_evidence::report::rerender(&bundle).unwrap(),
+        std::fs::read_to_string(bundle.join("report.html")).unwrap()
+    );
+
     // results.json validates against the committed schema.
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -199,7 +206,7 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
     // Intact: every output and every input (spec, scores table, case table) checks out.
     let v = verify(&bundle, &InputCheck::Recorded, None).unwrap();
     assert!(v.is_intact(), "{v:?}");
-    assert_eq!(v.checked, 6);
+    assert_eq!(v.checked, 7);
     assert_eq!(v.inputs_unchanged, 3);
 
     // One changed byte in any output is named.

@@ -10,6 +10,7 @@ mod perturb;
 mod plan;
 mod predict;
 mod prepare;
+mod report;
 mod run;
 mod schema;
 mod validate;
@@ -79,5 +80,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Plan(args) => plan::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Keygen(args) => keygen::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }

@@ -7,11 +7,15 @@ use attest_spec::infer_kind;
 use attest_spec::types::{Task, TestKind};
 use attest_stats::roc::roc_curve;
 use attest_stats::Sample;
+use serde::{Deserialize, Serialize};
+
+/// The curves' file name in the bundle.
+pub const CURVES_FILE: &str = "curves.json";
 
 use super::svg::{Chart, SERIES};
 
 /// One cohort's ROC curve.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RocSeries {
     /// The cohort.
     pub cohort: String,
@@ -26,7 +30,7 @@ pub struct RocSeries {
 }
 
 /// One calibration test's reliability diagram on one cohort.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationSeries {
     /// The test.
     pub test: String,
@@ -36,8 +40,9 @@ pub struct CalibrationSeries {
     pub bins: Vec<(f64, f64, u64)>,
 }
 
-/// Every curve of the report.
-#[derive(Debug, Clone, Default)]
+/// Every curve of the report (kept in the bundle as `curves.json`, so that `attest report`
+/// can re-render the report from the bundle alone).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Curves {
     /// ROC curves, one per cohort.
     pub roc: Vec<RocSeries>,

@@ -55,6 +55,48 @@ pub struct ReportInput<'a> {
     pub traceability: &'a [Row],
 }
 
+/// Re-renders the report of the bundle in `dir` from its files alone (`results.json`,
+/// `spec.yaml`, `curves.json`), without touching the bundle: returns the page.
+pub fn rerender(dir: &std::path::Path) -> Result<String, crate::EvidenceError> {
+    use crate::EvidenceError;
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|e| EvidenceError::NotABundle {
+            path: dir.to_path_buf(),
+            reason: format!("cannot read {name}: {e}"),
+        })
+    };
+    let results: Results =
+        serde_json::from_str(&read(crate::bundle::RESULTS_FILE)?).map_err(|e| {
+            EvidenceError::NotABundle {
+                path: dir.to_path_buf(),
+                reason: format!("results.json is not a results record: {e}"),
+            }
+        })?;
+    let spec_text = read(attest_engine::output::SPEC_FILE)?;
+    let source = attest_spec::SpecSource::new("spec.yaml", spec_text.clone());
+    let validation =
+        attest_spec::validate_source(&source, &attest_spec::ValidateOptions::default());
+    let spec = validation.spec.ok_or_else(|| EvidenceError::NotABundle {
+        path: dir.to_path_buf(),
+        reason: "spec.yaml is not a spec".into(),
+    })?;
+    // Bundles without curves (or from before they were kept) render without ROC and
+    // reliability plots.
+    let curves: Curves = read(curves::CURVES_FILE)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let rows = crate::traceability::matrix(&spec, &results);
+    Ok(render_html(&ReportInput {
+        results: &results,
+        spec: &spec,
+        spec_text: &spec_text,
+        curves: &curves,
+        traceability: &rows,
+    }))
+}
+
 pub(crate) const STYLE: &str = r#"
 body { font-family: Helvetica, Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
