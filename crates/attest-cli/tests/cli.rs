@@ -896,7 +896,14 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
         std::fs::read(dir.path().join("killed.report/report.html")).unwrap(),
         std::fs::read(dir.path().join("killed/report.html")).unwrap()
     );
-    assert_eq!(command(&["verify", "killed"]).output().unwrap().status.code(), Some(0));
+    assert_eq!(
+        command(&["verify", "killed"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
 
     // The test plan: its hash gates the run, and the report says the run went as planned.
     let plan = command(&["plan", "attest.yaml", "-o", "plan"])
