@@ -160,11 +160,14 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
         );
         let html = std::fs::read_to_string(bundle.join("report.html")).unwrap();
         let finished = outcome.results.finished_at.clone().unwrap();
+        // Both times read `<started_at>`, whether or not they fall in the same second.
         insta::assert_snapshot!(
             "report_html",
-            redacted(&html, &outcome)
-                .replace(&finished, "<finished_at>")
-                .replace(&inputs.path().display().to_string(), "<dir>")
+            redacted(
+                &html.replace(&finished, &outcome.results.started_at),
+                &outcome
+            )
+            .replace(&inputs.path().display().to_string(), "<dir>")
         );
         insta::assert_snapshot!(
             "plan_html",
@@ -179,6 +182,33 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
             std::fs::read_to_string(bundle.join("traceability.csv")).unwrap()
         );
     });
+
+    // The confusion matrix agrees with the test's own estimate at its operating point.
+    let curves: attest_evidence::report::Curves =
+        serde_json::from_slice(&std::fs::read(bundle.join("curves.json")).unwrap()).unwrap();
+    let m = curves
+        .confusion
+        .iter()
+        .find(|m| m.test == "PERF-2")
+        .unwrap();
+    let specificity = outcome
+        .results
+        .tests
+        .iter()
+        .find(|t| t.id == "PERF-2")
+        .unwrap()
+        .estimates[0]
+        .clone();
+    assert_eq!(m.tn + m.fp, specificity.negatives.unwrap());
+    assert!((m.tn as f64 / (m.tn + m.fp) as f64 - specificity.value.unwrap()).abs() < 1e-12);
+    let cohort = outcome
+        .results
+        .cohorts
+        .iter()
+        .find(|c| c.name == "test")
+        .unwrap();
+    assert_eq!(m.tp + m.fn_ + m.tn + m.fp, cohort.n);
+    assert_eq!(m.tp + m.fn_, cohort.positives.unwrap());
 
     // The report renders again from the bundle alone, identically.
     assert_eq!(

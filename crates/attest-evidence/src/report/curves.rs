@@ -40,6 +40,27 @@ pub struct CalibrationSeries {
     pub bins: Vec<(f64, f64, u64)>,
 }
 
+/// The confusion matrix of a test at its operating point on one cohort.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confusion {
+    /// The test.
+    pub test: String,
+    /// The cohort.
+    pub cohort: String,
+    /// The operating point.
+    pub at: String,
+    /// True positives.
+    pub tp: u64,
+    /// False positives.
+    pub fp: u64,
+    /// True negatives.
+    pub tn: u64,
+    /// False negatives.
+    pub fn_: u64,
+    /// Labelled, scored cases without a threshold (no group value for a per-group point).
+    pub no_threshold: u64,
+}
+
 /// Every curve of the report (kept in the bundle as `curves.json`, so that `attest report`
 /// can re-render the report from the bundle alone).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -48,6 +69,9 @@ pub struct Curves {
     pub roc: Vec<RocSeries>,
     /// Reliability diagrams.
     pub calibration: Vec<CalibrationSeries>,
+    /// Confusion matrices of the performance tests with an operating point.
+    #[serde(default)]
+    pub confusion: Vec<Confusion>,
 }
 
 /// Labels and unperturbed scores of a cohort's rows (binary tasks).
@@ -77,6 +101,13 @@ pub fn curves(prepared: &Prepared, outcome: &Outcome) -> Curves {
     let mut cohorts: Vec<String> = Vec::new();
     for test in &spec.tests {
         let kind = infer_kind(test);
+        if let (TestKind::Performance, Some(at)) = (kind, &test.at) {
+            for name in attest_engine::plan::test_cohorts(test) {
+                if let Some(c) = confusion(prepared, outcome, &test.id, &name, at) {
+                    out.confusion.push(c);
+                }
+            }
+        }
         if !matches!(
             kind,
             TestKind::Performance | TestKind::Comparison | TestKind::Calibration
@@ -145,6 +176,79 @@ pub fn curves(prepared: &Prepared, outcome: &Outcome) -> Curves {
         });
     }
     out
+}
+
+/// Each row's threshold under the operating point `at` as the run chose it (one threshold,
+/// or one per value of its `per:` column).
+fn thresholds_by_row(prepared: &Prepared, outcome: &Outcome, at: &str) -> Option<Vec<Option<f64>>> {
+    let record = outcome
+        .results
+        .operating_points
+        .iter()
+        .find(|p| p.name == at)?;
+    let n = prepared.cases.len();
+    match &record.per {
+        None => {
+            let t = record.thresholds.first()?.threshold?;
+            Some(vec![Some(t); n])
+        }
+        Some(column) => {
+            let groups = prepared.cases.table.optional_text_column(column).ok()?;
+            Some(
+                groups
+                    .iter()
+                    .map(|g| {
+                        let g = g.as_ref()?;
+                        record
+                            .thresholds
+                            .iter()
+                            .find(|t| t.group.as_ref() == Some(g))
+                            .and_then(|t| t.threshold)
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+fn confusion(
+    prepared: &Prepared,
+    outcome: &Outcome,
+    test: &str,
+    cohort: &str,
+    at: &str,
+) -> Option<Confusion> {
+    let rows = &prepared.cohorts.iter().find(|c| c.name == cohort)?.rows;
+    let thresholds = thresholds_by_row(prepared, outcome, at)?;
+    let mut m = Confusion {
+        test: test.to_string(),
+        cohort: cohort.to_string(),
+        at: at.to_string(),
+        tp: 0,
+        fp: 0,
+        tn: 0,
+        fn_: 0,
+        no_threshold: 0,
+    };
+    for &row in rows {
+        let (Some(label), Some(score)) = (
+            prepared.cases.labels.binary(row),
+            outcome.predictions.score(0, row),
+        ) else {
+            continue;
+        };
+        let Some(t) = thresholds[row] else {
+            m.no_threshold += 1;
+            continue;
+        };
+        match (label, score >= t) {
+            (true, true) => m.tp += 1,
+            (true, false) => m.fn_ += 1,
+            (false, true) => m.fp += 1,
+            (false, false) => m.tn += 1,
+        }
+    }
+    Some(m)
 }
 
 fn calibration(

@@ -569,11 +569,33 @@ fn test_section(h: &mut String, t: &TestResult, spec: &Spec, curves: &Curves) {
         }
         h.push_str("</table>\n");
     }
+    for m in curves.confusion.iter().filter(|m| m.test == t.id) {
+        confusion_table(h, m);
+    }
     let plots = plots_for(t, curves);
     if !plots.is_empty() {
         let _ = writeln!(h, "<div class=\"plots\">{}</div>", plots.join(""));
     }
     h.push_str("</section>\n");
+}
+
+/// A 2×2 confusion matrix at the test's operating point.
+fn confusion_table(h: &mut String, m: &curves::Confusion) {
+    let _ = writeln!(
+        h,
+        "<table><tr><th colspan=\"3\">Confusion matrix on {} at {}{}</th></tr>\n<tr><th></th><th>predicted positive</th><th>predicted negative</th></tr>\n<tr><th>positive</th><td class=\"num\">{} (TP)</td><td class=\"num\">{} (FN)</td></tr>\n<tr><th>negative</th><td class=\"num\">{} (FP)</td><td class=\"num\">{} (TN)</td></tr></table>",
+        esc(&m.cohort),
+        esc(&m.at),
+        if m.no_threshold > 0 {
+            format!(" ({} cases without a threshold left out)", m.no_threshold)
+        } else {
+            String::new()
+        },
+        m.tp,
+        m.fn_,
+        m.fp,
+        m.tn
+    );
 }
 
 /// The plots of one test: ROC for AUC and threshold metrics, robustness curves, forest plots
