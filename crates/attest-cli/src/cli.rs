@@ -34,6 +34,11 @@ pub enum Command {
     /// Re-render a bundle's report (report.html) from its files alone, into another folder:
     /// the bundle itself is never modified (its manifest and signature stay valid).
     Report(ReportArgs),
+    /// Compare two runs (e.g. two model versions on the same spec) as a regression report:
+    /// per test the verdict before and after, per estimate the change with an interval, and
+    /// how the data changed — diff.html, diff.pdf and diff.json; exit 1 if a verdict got
+    /// worse.
+    Diff(DiffArgs),
     /// Make an ed25519 key pair for signing evidence bundles: PREFIX.key (private, PKCS#8
     /// PEM, readable only by you) and PREFIX.pub (public, SPKI PEM, for `verify --key`).
     Keygen(KeygenArgs),
@@ -145,6 +150,20 @@ pub struct ReportArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// Where to write report.html [default: DIR.report/ beside the bundle].
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub out: Option<PathBuf>,
+}
+
+/// Arguments of `attest diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The first (baseline) bundle.
+    #[arg(value_name = "DIR_A")]
+    pub before: PathBuf,
+    /// The second bundle, compared against the first.
+    #[arg(value_name = "DIR_B")]
+    pub after: PathBuf,
+    /// Where to write diff.html, diff.pdf and diff.json [default: DIR_B.diff/ beside it].
     #[arg(long, short = 'o', value_name = "OUT")]
     pub out: Option<PathBuf>,
 }

@@ -770,6 +770,40 @@ fn run_on_an_invalid_spec_exits_2_without_scoring() {
 }
 
 /// Cache entries (temporary files of an interrupted write excluded).
+/// The text of a PDF through poppler's `pdftotext` (layout order, hyphen line breaks
+/// joined), and its page count from `pdfinfo`; `None` where poppler-utils is missing, unless
+/// `ATTEST_REQUIRE_POPPLER` is set (CI sets it).
+fn pdf_text(path: &Path) -> Option<(String, usize)> {
+    let run = |program: &str, args: &[&std::ffi::OsStr]| match Command::new(program)
+        .args(args)
+        .output()
+    {
+        Ok(o) => {
+            assert!(
+                o.status.success(),
+                "{program}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            Some(String::from_utf8_lossy(&o.stdout).into_owned())
+        }
+        Err(_) if std::env::var_os("ATTEST_REQUIRE_POPPLER").is_some() => {
+            panic!("{program} is required (apt-get install poppler-utils)")
+        }
+        Err(_) => {
+            eprintln!("{program} not installed: the PDF's text is not checked");
+            None
+        }
+    };
+    let text = run("pdftotext", &[path.as_os_str(), "-".as_ref()])?;
+    let info = run("pdfinfo", &[path.as_os_str()])?;
+    let pages = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(0);
+    Some((text.replace("-\n", "-"), pages))
+}
+
 fn cache_entries(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -892,10 +926,35 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
     // The report renders again from the bundle alone, beside it (the bundle stays intact).
     let rerendered = command(&["report", "killed"]).output().unwrap();
     assert_eq!(rerendered.status.code(), Some(0), "{}", stdout(&rerendered));
-    assert_eq!(
-        std::fs::read(dir.path().join("killed.report/report.html")).unwrap(),
-        std::fs::read(dir.path().join("killed/report.html")).unwrap()
-    );
+    for name in ["report.html", "report.pdf"] {
+        assert!(
+            std::fs::read(dir.path().join("killed.report").join(name)).unwrap()
+                == std::fs::read(dir.path().join("killed").join(name)).unwrap(),
+            "{name} rendered again differs"
+        );
+    }
+    // The PDF is searchable text: every test id with its verdict, the run id and the spec's
+    // hash (every page's footer) can be found in it.
+    if let Some((text, pages)) = pdf_text(&dir.path().join("killed/report.pdf")) {
+        let results: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("killed/results.json")).unwrap())
+                .unwrap();
+        for test in results["tests"].as_array().unwrap() {
+            let (id, verdict) = (
+                test["id"].as_str().unwrap(),
+                test["verdict"].as_str().unwrap(),
+            );
+            assert!(
+                text.lines().any(|l| l.contains(id) && l.contains(verdict)),
+                "{id} {verdict} not on one line of the PDF's text"
+            );
+        }
+        let run_id = results["run_id"].as_str().unwrap();
+        let footers = text.matches(&format!("run {run_id}")).count();
+        assert_eq!(footers, pages, "a footer with the run id on every page");
+        assert!(text.contains(results["spec_sha256"].as_str().unwrap()));
+        assert!((3..=80).contains(&pages), "{pages} pages");
+    }
     assert_eq!(
         command(&["verify", "killed"])
             .output()
@@ -911,6 +970,9 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
         .unwrap();
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
     let plan_html = std::fs::read_to_string(dir.path().join("plan/plan.html")).unwrap();
+    assert!(std::fs::read(dir.path().join("plan/plan.pdf"))
+        .unwrap()
+        .starts_with(b"%PDF-"));
     for id in [
         "DATA-001",
         "PERF-001",
@@ -944,6 +1006,26 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
     assert_eq!(planned.status.code(), code);
     let report = std::fs::read_to_string(dir.path().join("planned/report.html")).unwrap();
     assert!(report.contains("Executed as planned"), "no plan statement");
+
+    // Two runs of the same spec, model and data compared: nothing regressed, nothing changed.
+    let compared = command(&["diff", "killed", "planned"]).output().unwrap();
+    assert_eq!(compared.status.code(), Some(0), "{}", stdout(&compared));
+    assert!(
+        stdout(&compared).contains("0 regression(s)"),
+        "{}",
+        stdout(&compared)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("planned.diff/diff.json")).unwrap())
+            .unwrap();
+    for test in json["tests"].as_array().unwrap() {
+        assert_eq!(test["change"], "same", "{test}");
+    }
+    if let Some((text, _)) = pdf_text(&dir.path().join("planned.diff/diff.pdf")) {
+        assert!(text.contains("Run comparison"), "{text}");
+    }
+    let not_bundles = command(&["diff", "killed", "."]).output().unwrap();
+    assert_eq!(not_bundles.status.code(), Some(2));
 
     // Signed with a fresh key (everything cached now): verifies with that key only.
     let keygen = command(&["keygen", "-o", "signer"]).output().unwrap();

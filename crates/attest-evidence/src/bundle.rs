@@ -60,6 +60,13 @@ pub fn write_bundle(
             traceability: &rows,
         });
         write(staging, report::REPORT_FILE, &html)?;
+        #[cfg(feature = "pdf")]
+        {
+            let identity = report::report_identity(&outcome.results);
+            let pdf = report::typeset_pdf(&html, &identity, report::REPORT_PDF_FILE)?;
+            let path = staging.join(report::REPORT_PDF_FILE);
+            std::fs::write(&path, pdf).map_err(EvidenceError::io("write", &path))?;
+        }
         let manifest = manifest::build(staging, prepared, outcome, inputs)?;
         let json = serde_json::to_string_pretty(&manifest).map_err(|e| EvidenceError::Format {
             what: MANIFEST_FILE,

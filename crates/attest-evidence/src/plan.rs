@@ -17,6 +17,17 @@ use crate::report::{esc, header, row, signatures, STYLE};
 /// The plan's file name.
 pub const PLAN_FILE: &str = "plan.html";
 
+/// The plan's PDF file name.
+pub const PLAN_PDF_FILE: &str = "plan.pdf";
+
+/// What every page of the plan's PDF names: the spec and its SHA-256 (the plan's identity).
+pub fn plan_identity(spec_name: &str, spec_sha256: &str) -> crate::report::typst::PageIdentity {
+    crate::report::typst::PageIdentity {
+        title: format!("{spec_name} — verification test plan"),
+        footer: format!("{spec_name} · test plan · spec SHA-256 {spec_sha256}"),
+    }
+}
+
 fn model_line(model: &Model) -> String {
     let source = model
         .sources()
@@ -278,7 +289,7 @@ pub fn render_plan(spec: &Spec, spec_text: &str, spec_sha256: &str) -> String {
         }
         h.push_str("</table>\n");
     }
-    signatures(&mut h, number + 1);
+    signatures(&mut h, number + 1, spec.signatories.as_ref());
     let _ = write!(
         h,
         "<h2>Appendix: the spec (SHA-256 {})</h2>\n<pre>{}</pre>\n<footer>Test plan {} · spec SHA-256 {}</footer>\n</body></html>\n",

@@ -31,6 +31,9 @@ requirements:
   REQ-3: Declared, but no test covers it yet.
 risk_controls:
   RC-1: Missed findings are controlled by a high-sensitivity threshold.
+signatories:
+  prepared: { name: "A. Tester <QA>", function: Verification engineer }
+  approved: { name: B. Approver }
 operating_points:
   high_sens: { choose_on: test, target: { sensitivity: 0.9 } }
 tests:
@@ -133,19 +136,20 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "curves.json",
-            "junit.xml",
-            "manifest.json",
-            "predictions.parquet",
-            "report.html",
-            "results.json",
-            "spec.yaml",
-            "traceability.csv"
-        ]
-    );
+    let mut expected = vec![
+        "curves.json",
+        "junit.xml",
+        "manifest.json",
+        "predictions.parquet",
+        "report.html",
+        "results.json",
+        "spec.yaml",
+        "traceability.csv",
+    ];
+    if attest_evidence::report::PDF_ENABLED {
+        expected.insert(5, "report.pdf");
+    }
+    assert_eq!(names, expected);
 
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
@@ -211,9 +215,18 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
     assert_eq!(m.tp + m.fn_, cohort.positives.unwrap());
 
     // The report renders again from the bundle alone, identically.
+    let rerendered = attest_evidence::report::rerender(&bundle).unwrap();
     assert_eq!(
-        attest_evidence::report::rerender(&bundle).unwrap(),
+        rerendered.html,
         std::fs::read_to_string(bundle.join("report.html")).unwrap()
+    );
+    // So does its PDF, byte for byte (no clock, no machine fonts in it).
+    #[cfg(feature = "pdf")]
+    assert!(
+        attest_evidence::report::typeset_pdf(&rerendered.html, &rerendered.identity, "report.pdf")
+            .unwrap()
+            == std::fs::read(bundle.join("report.pdf")).unwrap(),
+        "the PDF typeset again differs"
     );
 
     // results.json validates against the committed schema.
@@ -236,7 +249,8 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
     // Intact: every output and every input (spec, scores table, case table) checks out.
     let v = verify(&bundle, &InputCheck::Recorded, None).unwrap();
     assert!(v.is_intact(), "{v:?}");
-    assert_eq!(v.checked, 7);
+    // Every file but the manifest itself.
+    assert_eq!(v.checked, expected.len() - 1);
     assert_eq!(v.inputs_unchanged, 3);
 
     // One changed byte in any output is named.
@@ -350,4 +364,148 @@ fn a_signed_bundle_verifies_with_its_key_and_not_with_another_or_after_tampering
     let v = verify(&bundle, &InputCheck::Skip, Some(&public)).unwrap();
     assert_eq!(v.signature, SignatureStatus::Unsigned);
     assert!(!v.is_intact());
+}
+
+/// Debian's `chromium` (or another Chromium/Chrome on PATH); `None` where none is installed,
+/// unless `ATTEST_REQUIRE_CHROMIUM` is set (CI sets it and installs chromium).
+fn browser() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("ATTEST_REQUIRE_CHROMIUM").is_none(),
+            "chromium is required (apt-get install chromium)"
+        );
+        eprintln!("no chromium on PATH: the report is not opened in a browser");
+    }
+    found
+}
+
+/// Count of pixels within a small distance of `hex` (`#RRGGBB`).
+fn pixels_of(image: &image::RgbImage, hex: &str) -> usize {
+    let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+    let target = [channel(1), channel(3), channel(5)];
+    image
+        .pixels()
+        .filter(|p| p.0.iter().zip(target).all(|(&a, b)| a.abs_diff(b) <= 6))
+        .count()
+}
+
+/// A real browser opens `report.html` headless from disk: no console message and no failed
+/// request (the page needs no script and no network), and the screenshot shows the verdict
+/// badges (PASS green and FAIL red pixels) and the plots (the chart series colour).
+/// `ATTEST_SCREENSHOT_OUT=FILE` keeps the screenshot.
+#[test]
+fn the_report_opens_in_a_real_browser_without_errors_and_shows_verdicts_and_plots() {
+    let Some(chromium) = browser() else {
+        return;
+    };
+    let inputs = tempfile::tempdir().unwrap();
+    write_inputs(inputs.path());
+    let (prepared, outcome) = run(inputs.path());
+    let out = tempfile::tempdir().unwrap();
+    let bundle = out.path().join("run");
+    attest_evidence::write_bundle(&bundle, &prepared, &outcome, None).unwrap();
+    let shot = out.path().join("report.png");
+    let profile = out.path().join("profile");
+    let url = format!("file://{}", bundle.join("report.html").display());
+    let output = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,6000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    for problem in ["CONSOLE", "Failed to load resource", "net::ERR_"] {
+        assert!(
+            !log.contains(problem),
+            "{problem} in the browser's log:\n{log}"
+        );
+    }
+    let image = image::open(&shot).unwrap().to_rgb8();
+    assert_eq!(image.dimensions(), (1280, 6000));
+    assert!(pixels_of(&image, "#1E8449") > 200, "no PASS badge in view");
+    assert!(pixels_of(&image, "#C0392B") > 200, "no FAIL badge in view");
+    assert!(pixels_of(&image, "#0072B2") > 100, "no plot series in view");
+    if let Some(keep) = std::env::var_os("ATTEST_SCREENSHOT_OUT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+}
+
+/// Two runs of the spec, the second with a worse model (scores of half the cases replaced by
+/// noise): the diff names PERF-1's regression, its AUC drop with an interval below zero, and
+/// no data change; a run compared with itself changes nothing.
+#[test]
+fn diff_names_a_regression_with_the_change_and_its_interval() {
+    use attest_evidence::diff::{diff, render_diff_html, VerdictChange};
+    let inputs = tempfile::tempdir().unwrap();
+    write_inputs(inputs.path());
+    let out = tempfile::tempdir().unwrap();
+    let (prepared, outcome) = run(inputs.path());
+    let before = out.path().join("before");
+    attest_evidence::write_bundle(&before, &prepared, &outcome, None).unwrap();
+
+    let scores = std::fs::read_to_string(inputs.path().join("scores.csv")).unwrap();
+    let worse: String = scores
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match (i, line.split_once(',')) {
+            (i, Some((id, _))) if i > 0 && i % 2 == 0 => {
+                format!("{id},{:.6}\n", f64::from((i as u32 * 53) % 97) / 97.0)
+            }
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(inputs.path().join("scores.csv"), worse).unwrap();
+    let (prepared, outcome) = run(inputs.path());
+    let after = out.path().join("after");
+    attest_evidence::write_bundle(&after, &prepared, &outcome, None).unwrap();
+
+    let d = diff(&before, &after).unwrap();
+    assert!(d.data.unchanged(), "{:?}", d.data);
+    let perf = d.tests.iter().find(|t| t.id == "PERF-1").unwrap();
+    let auc = perf
+        .estimates
+        .iter()
+        .find(|e| e.metric == "auc" && e.cohort == "test")
+        .unwrap();
+    let change = auc.change.unwrap();
+    assert!(change < -0.1, "{change}");
+    let (a, b) = (auc.before.unwrap().0, auc.after.unwrap().0);
+    assert!((change - (b - a)).abs() < 1e-15);
+    let interval = auc.interval.as_ref().unwrap();
+    assert!(interval.lower < change && change < interval.upper && interval.upper < 0.0);
+    let html = render_diff_html(&d);
+    for needle in ["PERF-1", "CAL-1", "MOVER", "clear change"] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    let regressed: Vec<&str> = d.regressions().map(|t| t.id.as_str()).collect();
+    let expected_regression = perf.before != perf.after;
+    assert_eq!(regressed.contains(&"PERF-1"), expected_regression);
+
+    let same = diff(&before, &before).unwrap();
+    assert!(same.tests.iter().all(|t| t.change == VerdictChange::Same));
+    assert!(same
+        .tests
+        .iter()
+        .flat_map(|t| &t.estimates)
+        .all(|e| e.change.is_none_or(|c| c == 0.0)));
+    assert!(diff(&before, out.path()).is_err());
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the [`ExitStatus`] its outcome means.
 
+mod diff;
 mod explain;
 mod init;
 mod keygen;
@@ -81,5 +82,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Verify(args) => verify::run(&args),
         Command::Keygen(args) => keygen::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }

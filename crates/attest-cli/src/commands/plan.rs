@@ -30,6 +30,16 @@ pub fn run(args: &PlanArgs) -> Result<ExitStatus, CommandError> {
     let path = out.join(PLAN_FILE);
     let html = render_plan(&prepared.spec, &prepared.source.text, &sha);
     crate::commands::output_file::write_atomically(&path, html.as_bytes())?;
+    #[cfg(feature = "pdf")]
+    {
+        use attest_evidence::plan::{plan_identity, PLAN_PDF_FILE};
+        let identity = plan_identity(&prepared.spec.name, &sha);
+        let pdf = attest_evidence::report::typeset_pdf(&html, &identity, PLAN_PDF_FILE)
+            .map_err(|e| CommandError::Data(e.to_string()))?;
+        let pdf_path = out.join(PLAN_PDF_FILE);
+        crate::commands::output_file::write_atomically(&pdf_path, &pdf)?;
+        render::emit(&format!("wrote {}\n", pdf_path.display()));
+    }
     render::emit(&format!(
         "wrote {}\nplan hash (the spec's SHA-256): {sha}\nafter approval, run it with: attest run {} --plan-hash {sha}\n",
         path.display(),

@@ -1,5 +1,5 @@
-//! `attest report DIR`: the report of a bundle rendered again from the bundle's own files,
-//! written beside it (never into it: that would break its manifest and signature).
+//! `attest report DIR`: the report of a bundle (HTML and, with the `pdf` feature, PDF)
+//! rendered again from the bundle's own files, written beside it (never into it: that would break its manifest and signature).
 
 use attest_evidence::report::{rerender, REPORT_FILE};
 use attest_evidence::EvidenceError;
@@ -11,8 +11,8 @@ use crate::render;
 
 /// Re-renders the report.
 pub fn run(args: &ReportArgs) -> Result<ExitStatus, CommandError> {
-    let html = match rerender(&args.dir) {
-        Ok(h) => h,
+    let rendered = match rerender(&args.dir) {
+        Ok(r) => r,
         Err(e @ EvidenceError::NotABundle { .. }) => {
             eprintln!(
                 "error: {e}\n  help: give the run folder that holds results.json and spec.yaml"
@@ -36,7 +36,16 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, CommandError> {
         source,
     })?;
     let path = out.join(REPORT_FILE);
-    crate::commands::output_file::write_atomically(&path, html.as_bytes())?;
+    crate::commands::output_file::write_atomically(&path, rendered.html.as_bytes())?;
     render::emit(&format!("wrote {}\n", path.display()));
+    #[cfg(feature = "pdf")]
+    {
+        use attest_evidence::report::{typeset_pdf, REPORT_PDF_FILE};
+        let pdf = typeset_pdf(&rendered.html, &rendered.identity, REPORT_PDF_FILE)
+            .map_err(|e| CommandError::Data(e.to_string()))?;
+        let pdf_path = out.join(REPORT_PDF_FILE);
+        crate::commands::output_file::write_atomically(&pdf_path, &pdf)?;
+        render::emit(&format!("wrote {}\n", pdf_path.display()));
+    }
     Ok(ExitStatus::Success)
 }

@@ -9,7 +9,10 @@
 //! static page of a few hundred lines does not warrant a template engine's build time.
 
 pub mod curves;
+#[cfg(feature = "pdf")]
+pub mod pdf;
 pub mod svg;
+pub mod typst;
 
 use std::fmt::Write as _;
 
@@ -55,9 +58,47 @@ pub struct ReportInput<'a> {
     pub traceability: &'a [Row],
 }
 
+/// Whether this build typesets PDFs (the `pdf` cargo feature, on by default).
+pub const PDF_ENABLED: bool = cfg!(feature = "pdf");
+
+/// The report's PDF file name.
+pub const REPORT_PDF_FILE: &str = "report.pdf";
+
+/// What every page of the report's PDF names: the run and the spec's hash.
+pub fn report_identity(r: &Results) -> typst::PageIdentity {
+    typst::PageIdentity {
+        title: format!("{} — verification report {}", r.spec_name, r.run_id),
+        footer: format!(
+            "{} · run {} · spec SHA-256 {}",
+            r.spec_name, r.run_id, r.spec_sha256
+        ),
+    }
+}
+
+/// Typesets an HTML page of this crate (report or plan) as a PDF with `identity` in every
+/// footer; `what` names the file in an error.
+#[cfg(feature = "pdf")]
+pub fn typeset_pdf(
+    html: &str,
+    identity: &typst::PageIdentity,
+    what: &'static str,
+) -> Result<Vec<u8>, crate::EvidenceError> {
+    pdf::html_to_pdf(html, identity).map_err(|reason| crate::EvidenceError::Format { what, reason })
+}
+
+/// A report rendered again from a bundle's files.
+#[derive(Debug, Clone)]
+pub struct Rerendered {
+    /// The page (`report.html`).
+    pub html: String,
+    /// Run and spec hash for the PDF's footers.
+    pub identity: typst::PageIdentity,
+}
+
 /// Re-renders the report of the bundle in `dir` from its files alone (`results.json`,
-/// `spec.yaml`, `curves.json`), without touching the bundle: returns the page.
-pub fn rerender(dir: &std::path::Path) -> Result<String, crate::EvidenceError> {
+/// `spec.yaml`, `curves.json`), without touching the bundle: returns the page (and what
+/// its PDF's footers name).
+pub fn rerender(dir: &std::path::Path) -> Result<Rerendered, crate::EvidenceError> {
     use crate::EvidenceError;
     let read = |name: &str| {
         let path = dir.join(name);
@@ -88,13 +129,17 @@ pub fn rerender(dir: &std::path::Path) -> Result<String, crate::EvidenceError> {
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
     let rows = crate::traceability::matrix(&spec, &results);
-    Ok(render_html(&ReportInput {
+    let html = render_html(&ReportInput {
         results: &results,
         spec: &spec,
         spec_text: &spec_text,
         curves: &curves,
         traceability: &rows,
-    }))
+    });
+    Ok(Rerendered {
+        html,
+        identity: report_identity(&results),
+    })
 }
 
 pub(crate) const STYLE: &str = r#"
@@ -167,7 +212,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         test_section(&mut h, t, spec, input.curves);
     }
     traceability(&mut h, input.traceability);
-    signatures(&mut h, 6);
+    signatures(&mut h, 6, spec.signatories.as_ref());
     let _ = write!(
         h,
         "<h2 id=\"spec\">Appendix: the spec as run (SHA-256 {})</h2>\n<pre>{}</pre>\n",
@@ -789,7 +834,14 @@ fn traceability(h: &mut String, rows: &[Row]) {
     h.push_str("</table>\n");
 }
 
-pub(crate) fn signatures(h: &mut String, number: usize) {
+/// The signature blocks: prepared, reviewed, approved, each with the meaning of the
+/// signature; names and functions from the spec's `signatories:`, blank where not given. The
+/// date and the signature itself are left to the signatory.
+pub(crate) fn signatures(
+    h: &mut String,
+    number: usize,
+    signatories: Option<&attest_spec::types::Signatories>,
+) {
     let _ = write!(h, "<h2 id=\"signatures\">{number}. Signatures</h2>");
     h.push_str("\n<p>By signing, the signatory confirms the meaning stated for the role.</p>\n<table class=\"sign\">\n");
     header(
@@ -798,22 +850,27 @@ pub(crate) fn signatures(h: &mut String, number: usize) {
             "role",
             "meaning of the signature",
             "name",
+            "function",
             "date",
             "signature",
         ],
     );
-    for (role, meaning) in [
+    let named = signatories.cloned().unwrap_or_default();
+    for (role, meaning, who) in [
         (
             "Prepared",
             "The verification was executed as specified and this report is complete.",
+            &named.prepared,
         ),
         (
             "Reviewed",
             "The results and verdicts were reviewed against the pre-specified criteria.",
+            &named.reviewed,
         ),
         (
             "Approved",
             "The verification evidence is accepted for the technical documentation.",
+            &named.approved,
         ),
     ] {
         row(
@@ -821,7 +878,10 @@ pub(crate) fn signatures(h: &mut String, number: usize) {
             &[
                 esc(role),
                 esc(meaning),
-                String::new(),
+                who.as_ref().map_or_else(String::new, |s| esc(&s.name)),
+                who.as_ref()
+                    .and_then(|s| s.function.as_deref())
+                    .map_or_else(String::new, esc),
                 String::new(),
                 String::new(),
             ],

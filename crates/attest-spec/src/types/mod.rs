@@ -88,9 +88,40 @@ pub struct Spec {
     /// Risk controls (ISO 14971) that tests verify, with their text.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub risk_controls: IndexMap<String, String>,
+    /// Who prepares, reviews and approves the test plan and the report: their names fill the
+    /// signature blocks of both documents (a role not named here is left blank to fill in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signatories: Option<Signatories>,
     /// The tests, each with its pre-specified acceptance criteria.
     #[schemars(length(min = 1))]
     pub tests: Vec<Test>,
+}
+
+/// The people who sign the plan and the report, by the meaning of their signature.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signatories {
+    /// Who prepared the verification (executed it and compiled the evidence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepared: Option<Signatory>,
+    /// Who reviewed the results against the pre-specified criteria.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed: Option<Signatory>,
+    /// Who approves the evidence for the technical documentation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved: Option<Signatory>,
+}
+
+/// One signatory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signatory {
+    /// Full name, as it will be signed.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Job function (e.g. "Head of Quality Assurance").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
 }
 
 /// What a run does with a case that cannot be scored.
