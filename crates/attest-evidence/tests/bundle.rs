@@ -185,6 +185,23 @@ fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
             "traceability",
             std::fs::read_to_string(bundle.join("traceability.csv")).unwrap()
         );
+        // results.json with what differs run to run (times, machine, durations) redacted.
+        let mut results: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(bundle.join("results.json")).unwrap()).unwrap();
+        for key in ["started_at", "finished_at", "environment"] {
+            results[key] = serde_json::Value::String(format!("<{key}>"));
+        }
+        if let Some(inference) = results["inference"].as_object_mut() {
+            for (key, value) in inference.iter_mut() {
+                if key.ends_with("seconds") {
+                    *value = serde_json::Value::String("<seconds>".into());
+                }
+            }
+        }
+        insta::assert_snapshot!(
+            "results_json",
+            serde_json::to_string_pretty(&results).unwrap()
+        );
     });
 
     // The confusion matrix agrees with the test's own estimate at its operating point.

@@ -72,6 +72,10 @@ pub struct Curves {
     /// Confusion matrices of the performance tests with an operating point.
     #[serde(default)]
     pub confusion: Vec<Confusion>,
+    /// The cases each robustness and invariance test's perturbation hurt most, with
+    /// thumbnails.
+    #[serde(default)]
+    pub gallery: Vec<super::gallery::Gallery>,
 }
 
 /// Labels and unperturbed scores of a cohort's rows (binary tasks).
@@ -98,6 +102,7 @@ pub fn curves(prepared: &Prepared, outcome: &Outcome) -> Curves {
     if spec.model.output.task != Task::Binary {
         return out;
     }
+    out.gallery = super::gallery::galleries(prepared, outcome);
     let mut cohorts: Vec<String> = Vec::new();
     for test in &spec.tests {
         let kind = infer_kind(test);

@@ -9,6 +9,7 @@
 //! static page of a few hundred lines does not warrant a template engine's build time.
 
 pub mod curves;
+pub mod gallery;
 #[cfg(feature = "pdf")]
 pub mod pdf;
 pub mod svg;
@@ -621,10 +622,52 @@ fn test_section(h: &mut String, t: &TestResult, spec: &Spec, curves: &Curves) {
     if !plots.is_empty() {
         let _ = writeln!(h, "<div class=\"plots\">{}</div>", plots.join(""));
     }
+    for g in curves.gallery.iter().filter(|g| g.test == t.id) {
+        gallery_table(h, g);
+    }
     h.push_str("</section>\n");
 }
 
 /// A 2×2 confusion matrix at the test's operating point.
+/// The cases the test's perturbation hurt most: thumbnails before and after, with scores.
+fn gallery_table(h: &mut String, g: &gallery::Gallery) {
+    let _ = writeln!(
+        h,
+        "<table class=\"gallery\"><tr><th colspan=\"5\">Cases hurt most by {} on {} (score moved furthest the wrong way)</th></tr>",
+        esc(&g.variant),
+        esc(&g.cohort)
+    );
+    header(
+        h,
+        &[
+            "case",
+            "label",
+            "score: original → perturbed",
+            "original",
+            "perturbed",
+        ],
+    );
+    let img = |png: &str, alt: &str| {
+        format!(
+            "<img src=\"data:image/png;base64,{png}\" alt=\"{}\" width=\"96\">",
+            esc(alt)
+        )
+    };
+    for c in &g.cases {
+        row(
+            h,
+            &[
+                esc(&c.case),
+                esc(&c.label),
+                format!("{:.3} → {:.3}", c.original, c.perturbed),
+                img(&c.original_png, &format!("{} original", c.case)),
+                img(&c.perturbed_png, &format!("{} {}", c.case, g.variant)),
+            ],
+        );
+    }
+    h.push_str("</table>\n");
+}
+
 fn confusion_table(h: &mut String, m: &curves::Confusion) {
     let _ = writeln!(
         h,

@@ -39,6 +39,8 @@ fn library() -> &'static LazyHash<Library> {
 /// A Typst world of one in-memory source: no file, package or clock is reachable from it.
 struct OneSource {
     main: Source,
+    /// The images the source shows, by virtual path without the leading slash.
+    files: std::collections::HashMap<String, Bytes>,
 }
 
 impl World for OneSource {
@@ -62,8 +64,11 @@ impl World for OneSource {
         }
     }
 
-    fn file(&self, _id: FileId) -> FileResult<Bytes> {
-        Err(FileError::AccessDenied)
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        self.files
+            .get(id.get().vpath().get_without_slash())
+            .cloned()
+            .ok_or(FileError::AccessDenied)
     }
 
     fn font(&self, index: usize) -> Option<Font> {
@@ -79,13 +84,18 @@ impl World for OneSource {
 /// Typesets `html` (a report or plan page this crate wrote) as a PDF with `identity` in every
 /// footer. Errors name what Typst could not lay out.
 pub fn html_to_pdf(html: &str, identity: &PageIdentity) -> Result<Vec<u8>, String> {
-    typeset(&document(html, identity))
+    let (source, files) = document(html, identity);
+    typeset(&source, files)
 }
 
-/// Compiles a Typst source to PDF bytes.
-pub(crate) fn typeset(source: &str) -> Result<Vec<u8>, String> {
+/// Compiles a Typst source showing `files` to PDF bytes.
+pub(crate) fn typeset(source: &str, files: super::typst::Files) -> Result<Vec<u8>, String> {
     let world = OneSource {
         main: Source::detached(source),
+        files: files
+            .into_iter()
+            .map(|(path, bytes)| (path, Bytes::new(bytes)))
+            .collect(),
     };
     let document = typst::compile(&world).output.map_err(|errors| {
         errors
@@ -116,6 +126,7 @@ mod tests {
 <table><tr><th colspan="3">Confusion</th></tr><tr><th></th><th>a</th><th>b</th></tr><tr><th>x</th><td>1</td><td>2</td></tr></table>
 <ul><li>a warning with #markup and [brackets] and "quotes" \ backslash</li></ul>
 <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 200" width="400" height="200" font-family="Helvetica"><title>ROC</title><line x1="0" y1="0" x2="400" y2="200" stroke="#000"/><text x="20" y="20">AUC axis</text></svg>
+<table><tr><td><img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==" width="64"></td></tr></table>
 <pre>spec: text
   indented: true</pre><footer>Run r-1</footer></body></html>"##;
         let identity = PageIdentity {

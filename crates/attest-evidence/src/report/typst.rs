@@ -332,9 +332,12 @@ fn badge_colour(attrs: &[(String, String)]) -> &'static str {
         .map_or("#555555", |(_, colour)| colour)
 }
 
+/// Images the document shows, by virtual path (`img/N.png`): served to Typst as files.
+pub type Files = Vec<(String, Vec<u8>)>;
+
 /// Typst code (an expression) for a sequence of nodes.
-fn seq(nodes: &[Node]) -> String {
-    let parts: Vec<String> = nodes.iter().filter_map(expr).collect();
+fn seq(nodes: &[Node], files: &mut Files) -> String {
+    let parts: Vec<String> = nodes.iter().filter_map(|n| expr(n, files)).collect();
     match parts.len() {
         0 => "[]".to_string(),
         1 => parts.into_iter().next().unwrap_or_default(),
@@ -379,15 +382,15 @@ fn table_rows(children: &[Node]) -> Vec<Cells<'_>> {
     rows
 }
 
-fn table(children: &[Node]) -> Option<String> {
+fn table(children: &[Node], files: &mut Files) -> Option<String> {
     let rows = table_rows(children);
     let columns = rows
         .iter()
         .map(|r| r.iter().map(|(_, span, _)| span).sum::<usize>())
         .max()
         .filter(|&c| c > 0)?;
-    let cell = |(header, span, children): &(bool, usize, &[Node])| {
-        let body = seq(children);
+    let mut cell = |(header, span, children): &(bool, usize, &[Node])| {
+        let body = seq(children, files);
         let body = if *header {
             format!("strong({body})")
         } else {
@@ -406,22 +409,49 @@ fn table(children: &[Node]) -> Option<String> {
     // A first row of header cells repeats on every page the table spans.
     if let Some((first, tail)) = rows.split_first() {
         if first.iter().all(|(h, _, _)| *h) && !tail.is_empty() {
-            let cells: Vec<String> = first.iter().map(cell).collect();
+            let cells: Vec<String> = first.iter().map(&mut cell).collect();
             parts.push(format!("table.header({})", cells.join(", ")));
             rest = tail;
         }
     }
     for row in rest {
         let used: usize = row.iter().map(|(_, s, _)| s).sum();
-        parts.extend(row.iter().map(cell));
+        parts.extend(row.iter().map(&mut cell));
         // Short rows are padded so that the next row starts on its own line.
         parts.extend((used..columns).map(|_| "[]".to_string()));
     }
     Some(format!("table(columns: {columns}, {})", parts.join(", ")))
 }
 
+/// An `<img>` with an inline PNG or JPEG (`data:` URI, base64): registered as a file of the
+/// document and shown at its `width` (CSS pixels). Other sources are not shown: the pages
+/// this crate writes embed every image.
+fn image(attrs: &[(String, String)], files: &mut Files) -> Option<String> {
+    use base64::Engine as _;
+    let src = attr(attrs, "src")?;
+    let (kind, data) = src
+        .strip_prefix("data:image/png;base64,")
+        .map(|d| ("png", d))
+        .or_else(|| {
+            src.strip_prefix("data:image/jpeg;base64,")
+                .map(|d| ("jpg", d))
+        })?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .ok()?;
+    let path = format!("img/{}.{kind}", files.len());
+    files.push((path.clone(), bytes));
+    let width = attr(attrs, "width")
+        .and_then(|w| w.trim_end_matches("px").parse::<f64>().ok())
+        .map_or_else(String::new, |w| format!(", width: {:.1}pt", w * 0.75));
+    Some(format!(
+        "image({}{width})",
+        string_literal(&format!("/{path}"))
+    ))
+}
+
 /// Typst code for one node, or `None` for nothing to show.
-fn expr(node: &Node) -> Option<String> {
+fn expr(node: &Node, files: &mut Files) -> Option<String> {
     match node {
         Node::Text(t) => {
             let t = collapse(t);
@@ -445,26 +475,27 @@ fn expr(node: &Node) -> Option<String> {
         } => match tag.as_str() {
             "head" | "style" | "script" | "title" | "meta" | "link" => None,
             "br" => Some("linebreak()".into()),
+            "img" => image(attrs, files),
             "h1" => Some(format!(
                 "block(below: 1em, text(size: 17pt, weight: \"bold\", {}))",
-                seq(children)
+                seq(children, files)
             )),
-            "h2" => Some(format!("heading(level: 1, {})", seq(children))),
-            "h3" => Some(format!("heading(level: 2, {})", seq(children))),
-            "h4" | "h5" | "h6" => Some(format!("heading(level: 3, {})", seq(children))),
-            "p" => Some(format!("block(spacing: 0.9em, {})", seq(children))),
-            "b" | "strong" | "th" => Some(format!("strong({})", seq(children))),
-            "i" | "em" => Some(format!("emph({})", seq(children))),
+            "h2" => Some(format!("heading(level: 1, {})", seq(children, files))),
+            "h3" => Some(format!("heading(level: 2, {})", seq(children, files))),
+            "h4" | "h5" | "h6" => Some(format!("heading(level: 3, {})", seq(children, files))),
+            "p" => Some(format!("block(spacing: 0.9em, {})", seq(children, files))),
+            "b" | "strong" | "th" => Some(format!("strong({})", seq(children, files))),
+            "i" | "em" => Some(format!("emph({})", seq(children, files))),
             "span" if has_class(attrs, "v") => Some(format!(
                 "box(fill: rgb(\"{}\"), inset: (x: 3pt, y: 1.5pt), outset: (y: 1pt), radius: 2pt, text(fill: white, weight: \"bold\", {}))",
                 badge_colour(attrs),
-                seq(children)
+                seq(children, files)
             )),
             "span" if has_class(attrs, "muted") => {
-                Some(format!("text(fill: luma(90), {})", seq(children)))
+                Some(format!("text(fill: luma(90), {})", seq(children, files)))
             }
             "span" if has_class(attrs, "reason") => {
-                Some(format!("emph({})", seq(children)))
+                Some(format!("emph({})", seq(children, files)))
             }
             "pre" => {
                 let mut text = String::new();
@@ -479,12 +510,12 @@ fn expr(node: &Node) -> Option<String> {
                 text_of(children, &mut text);
                 Some(format!("raw({})", string_literal(&collapse(&text))))
             }
-            "table" => table(children),
+            "table" => table(children, files),
             "ul" | "ol" => {
                 let items: Vec<String> = children
                     .iter()
                     .filter_map(|c| match c {
-                        Node::Element { tag, children, .. } if tag == "li" => Some(seq(children)),
+                        Node::Element { tag, children, .. } if tag == "li" => Some(seq(children, files)),
                         _ => None,
                     })
                     .collect();
@@ -493,15 +524,15 @@ fn expr(node: &Node) -> Option<String> {
             }
             "footer" => Some(format!(
                 "block(above: 2em, text(size: 7.5pt, fill: luma(90), {}))",
-                seq(children)
+                seq(children, files)
             )),
             "div" | "section" | "body" | "html" | "main" | "article" | "li" => {
-                let inner = seq(children);
+                let inner = seq(children, files);
                 Some(format!("block(width: 100%, {inner})"))
             }
             // Links, and anything else inline: the content alone.
             _ => {
-                let inner = seq(children);
+                let inner = seq(children, files);
                 (inner != "[]").then_some(inner)
             }
         },
@@ -519,11 +550,12 @@ pub struct PageIdentity {
 
 /// The whole Typst document for `html`: A4 pages, the footer on every page with "page n of
 /// N", headings (`h2`, `h3`) as numbered-as-written PDF bookmarks.
-pub fn document(html: &str, identity: &PageIdentity) -> String {
+pub fn document(html: &str, identity: &PageIdentity) -> (String, Files) {
     let nodes = parse(html);
+    let mut files = Files::new();
     // Only the body is content; a bare fragment is all content.
     let body = find_body(&nodes).unwrap_or(&nodes);
-    format!(
+    let source = format!(
         r#"#set document(title: {title}, date: none)
 #set text(font: ("Libertinus Serif", "DejaVu Sans Mono"), size: 9pt, lang: "en")
 #set par(justify: false)
@@ -545,8 +577,9 @@ pub fn document(html: &str, identity: &PageIdentity) -> String {
 "#,
         title = string_literal(&identity.title),
         footer = string_literal(&identity.footer),
-        content = seq(body),
-    )
+        content = seq(body, &mut files),
+    );
+    (source, files)
 }
 
 fn find_body(nodes: &[Node]) -> Option<&[Node]> {
@@ -570,7 +603,7 @@ mod tests {
     #[test]
     fn text_becomes_string_literals_never_markup() {
         let html = "<p>#set page(width: 1pt) [x] *bold* \"q\" \\ &lt;tag&gt; &amp;&#39;</p>";
-        let code = seq(&parse(html));
+        let code = seq(&parse(html), &mut Files::new());
         assert_eq!(
             code,
             "block(spacing: 0.9em, \"#set page(width: 1pt) [x] *bold* \\\"q\\\" \\\\ <tag> &'\")"
@@ -580,7 +613,7 @@ mod tests {
     #[test]
     fn tables_keep_their_columns_headers_and_spans() {
         let html = "<table><tr><th colspan=\"3\">Title</th></tr><tr><th>a</th><th>b</th><th>c</th></tr><tr><td>1</td><td>2</td></tr></table>";
-        let code = seq(&parse(html));
+        let code = seq(&parse(html), &mut Files::new());
         assert!(code.starts_with("table(columns: 3, table.header(table.cell(strong(\"Title\"), fill: luma(238), colspan: 3)),"), "{code}");
         // The short last row is padded to three cells.
         assert!(
@@ -610,7 +643,7 @@ mod tests {
     #[test]
     fn badges_lists_pre_and_entities() {
         let html = "<ul><li><span class=\"v FAIL\">FAIL</span> x&nbsp;y</li></ul><pre>a\n  b</pre>";
-        let code = seq(&parse(html));
+        let code = seq(&parse(html), &mut Files::new());
         assert!(code.contains("rgb(\"#C0392B\")"), "{code}");
         assert!(code.contains("\" x\u{a0}y\""), "{code}");
         assert!(code.contains("raw(block: true, \"a\\n  b\")"), "{code}");
