@@ -290,9 +290,25 @@ pub fn environment(threads: usize) -> Environment {
     Environment {
         os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+        cpu: cpu_model(),
+        libraries: env!("ATTEST_LIBRARY_VERSIONS")
+            .split(", ")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         threads: threads as u64,
         user: std::env::var("USER").ok().filter(|u| !u.is_empty()),
     }
+}
+
+/// The CPU's model name from `/proc/cpuinfo` (Linux); `None` elsewhere or when unreadable.
+fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, name)| name.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|name| !name.is_empty())
 }
 
 /// What identifies a run in its record: its id, when it started, how many threads it used.

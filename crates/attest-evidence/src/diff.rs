@@ -179,13 +179,14 @@ impl RunDiff {
     }
 }
 
-/// Better verdicts rank higher.
+/// Better verdicts rank higher. ERROR (the test could not be evaluated) ranks lowest: a run
+/// that can no longer evaluate a test has lost its evidence, which is worse than a FAIL.
 fn rank(v: Verdict) -> u8 {
     match v {
         Verdict::Pass => 3,
         Verdict::Inconclusive => 2,
-        Verdict::Error => 1,
-        Verdict::Fail => 0,
+        Verdict::Fail => 1,
+        Verdict::Error => 0,
     }
 }
 
@@ -747,9 +748,9 @@ mod tests {
     }
 
     #[test]
-    fn verdicts_rank_pass_over_inconclusive_over_error_over_fail() {
+    fn verdicts_rank_pass_over_inconclusive_over_fail_over_error() {
         assert!(rank(Verdict::Pass) > rank(Verdict::Inconclusive));
-        assert!(rank(Verdict::Inconclusive) > rank(Verdict::Error));
-        assert!(rank(Verdict::Error) > rank(Verdict::Fail));
+        assert!(rank(Verdict::Inconclusive) > rank(Verdict::Fail));
+        assert!(rank(Verdict::Fail) > rank(Verdict::Error));
     }
 }

@@ -111,6 +111,15 @@ fn redacted(text: &str, outcome: &Outcome) -> String {
     if let Some(env) = &outcome.results.environment {
         let machine = format!("{}, {} CPUs, {} threads", env.os, env.cpus, env.threads);
         text = text.replace(&machine, "<machine>");
+        // The CPU model, or "—" where the system does not tell it.
+        let cpu = env.cpu.clone().unwrap_or_else(|| "—".into());
+        text = text.replace(
+            &format!(
+                "<th>CPU</th><td>{}</td>",
+                attest_evidence::report::esc(&cpu)
+            ),
+            "<th>CPU</th><td><cpu></td>",
+        );
     }
     // Who ran it (the USER variable, absent in some CI containers).
     let marker = "<tr><th>Run by</th><td>";

@@ -110,6 +110,13 @@ pub struct Environment {
     pub os: String,
     /// Logical CPUs available.
     pub cpus: u64,
+    /// The CPU model, where the system tells it (Linux: `/proc/cpuinfo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    /// Versions of the libraries that decode, compute and typeset (e.g. `tract-onnx 0.23.0`),
+    /// as built into this Attest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub libraries: Vec<String>,
     /// Threads the run used.
     pub threads: u64,
     /// Who ran it (the `USER` environment variable), when known.

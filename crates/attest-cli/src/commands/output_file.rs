@@ -20,6 +20,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
     std::fs::create_dir_all(dir).map_err(|e| io("create the folder of", e))?;
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("write", e))?;
     file.write_all(bytes).map_err(|e| io("write", e))?;
+    // A temporary file is private (0600); outputs are ordinary documents others read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| io("write", e))?;
+    }
     file.persist(path).map_err(|e| io("write", e.error))?;
     Ok(())
 }
@@ -36,6 +44,12 @@ mod tests {
         let path = dir.path().join("sub/out.csv");
         write_atomically(&path, b"old").unwrap();
         write_atomically(&path, b"new contents").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
         assert_eq!(std::fs::read(&path).unwrap(), b"new contents");
         let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
             .unwrap()

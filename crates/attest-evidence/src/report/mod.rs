@@ -260,6 +260,17 @@ fn identification(h: &mut String, r: &Results) {
                 .unwrap_or_default(),
         ),
         (
+            "CPU",
+            env.and_then(|e| e.cpu.clone())
+                .unwrap_or_else(|| "—".into()),
+        ),
+        (
+            "Libraries",
+            env.map(|e| e.libraries.join(", "))
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| "—".into()),
+        ),
+        (
             "Run by",
             env.and_then(|e| e.user.clone())
                 .unwrap_or_else(|| "—".into()),
