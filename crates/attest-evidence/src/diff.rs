@@ -475,48 +475,22 @@ pub fn render_diff_html(d: &RunDiff) -> String {
             .count(),
         d.tests.len()
     );
-    h.push_str("<h2 id=\"runs\">1. The two runs</h2>\n<table>\n");
-    header(&mut h, &["", "before", "after"]);
-    let pair = |h: &mut String, name: &str, a: String, b: String| {
-        row(h, &[format!("<b>{}</b>", esc(name)), a, b]);
-    };
-    pair(
-        &mut h,
-        "bundle",
-        format!("<code>{}</code>", esc(&d.before.dir)),
-        format!("<code>{}</code>", esc(&d.after.dir)),
-    );
-    pair(
-        &mut h,
-        "run id",
-        esc(&d.before.run_id),
-        esc(&d.after.run_id),
-    );
-    pair(
-        &mut h,
-        "date (UTC)",
-        esc(&d.before.date),
-        esc(&d.after.date),
-    );
-    pair(
-        &mut h,
-        "spec SHA-256",
-        format!("<code>{}</code>", esc(&d.before.spec_sha256)),
-        format!("<code>{}</code>", esc(&d.after.spec_sha256)),
-    );
-    pair(
-        &mut h,
-        "model",
-        esc(&model_text(d.before.model.as_ref())),
-        esc(&model_text(d.after.model.as_ref())),
-    );
-    pair(
-        &mut h,
-        "overall verdict",
-        verdict_badge(d.before.verdict.as_str()),
-        verdict_badge(d.after.verdict.as_str()),
-    );
-    h.push_str("</table>\n");
+    h.push_str("<h2 id=\"runs\">1. The two runs</h2>\n");
+    // One table per run: hashes are long and unbreakable, two of them side by side do not
+    // fit a page.
+    for (name, run) in [("Before", &d.before), ("After", &d.after)] {
+        let _ = writeln!(h, "<h3>{name}: run {}</h3>\n<table>", esc(&run.run_id));
+        for (field, value) in [
+            ("bundle", format!("<code>{}</code>", esc(&run.dir))),
+            ("date (UTC)", esc(&run.date)),
+            ("spec SHA-256", esc(&run.spec_sha256)),
+            ("model", esc(&model_text(run.model.as_ref()))),
+            ("overall verdict", verdict_badge(run.verdict.as_str())),
+        ] {
+            let _ = writeln!(h, "<tr><th>{field}</th><td>{value}</td></tr>");
+        }
+        h.push_str("</table>\n");
+    }
 
     h.push_str("<h2 id=\"verdicts\">2. Verdicts</h2>\n<table>\n");
     header(&mut h, &["test", "title", "before", "after", "change"]);
