@@ -15,7 +15,10 @@ const LIBRARIES: &[&str] = &[
 ];
 
 fn main() {
-    let lock = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock");
+    // The manifest folder of *this* build (read at run time: a build script binary may be
+    // reused from a checkout elsewhere).
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let lock = std::path::Path::new(&manifest_dir).join("../../Cargo.lock");
     println!("cargo:rerun-if-changed={}", lock.display());
     let text = std::fs::read_to_string(&lock).unwrap_or_default();
     let mut found: Vec<(String, String)> = Vec::new();

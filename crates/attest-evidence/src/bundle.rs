@@ -20,6 +20,20 @@ use crate::traceability::{matrix, traceability_csv, TRACEABILITY_FILE};
 /// The results record's file name.
 pub const RESULTS_FILE: &str = attest_engine::output::RESULTS_FILE;
 
+/// Reads a bundle's `results.json`; a missing or unreadable record means `dir` is not a
+/// bundle.
+pub fn read_results(dir: &Path) -> Result<attest_spec::results::Results, EvidenceError> {
+    let text =
+        std::fs::read_to_string(dir.join(RESULTS_FILE)).map_err(|e| EvidenceError::NotABundle {
+            path: dir.to_path_buf(),
+            reason: format!("cannot read {RESULTS_FILE}: {e}"),
+        })?;
+    serde_json::from_str(&text).map_err(|e| EvidenceError::NotABundle {
+        path: dir.to_path_buf(),
+        reason: format!("{RESULTS_FILE} is not a results record: {e}"),
+    })
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> Result<(), EvidenceError> {
     let path = dir.join(name);
     std::fs::write(&path, text).map_err(EvidenceError::io("write", &path))

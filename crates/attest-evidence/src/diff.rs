@@ -190,18 +190,6 @@ fn rank(v: Verdict) -> u8 {
     }
 }
 
-fn read_results(dir: &Path) -> Result<Results, EvidenceError> {
-    let path = dir.join(crate::bundle::RESULTS_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| EvidenceError::NotABundle {
-        path: dir.to_path_buf(),
-        reason: format!("cannot read results.json: {e}"),
-    })?;
-    serde_json::from_str(&text).map_err(|e| EvidenceError::NotABundle {
-        path: dir.to_path_buf(),
-        reason: format!("results.json is not a results record: {e}"),
-    })
-}
-
 fn side(dir: &Path, r: &Results) -> RunSide {
     RunSide {
         dir: dir.display().to_string(),
@@ -359,7 +347,10 @@ fn data_change(
 /// Compares the bundles `before` and `after` from their own files (`results.json`,
 /// `manifest.json`); nothing else needs to exist.
 pub fn diff(before: &Path, after: &Path) -> Result<RunDiff, EvidenceError> {
-    let (a, b) = (read_results(before)?, read_results(after)?);
+    let (a, b) = (
+        crate::bundle::read_results(before)?,
+        crate::bundle::read_results(after)?,
+    );
     let data = data_change((before, &a), (after, &b))?;
     let mut ids: Vec<&str> = b.tests.iter().map(|t| t.id.as_str()).collect();
     ids.extend(

@@ -132,14 +132,41 @@ fn redacted(text: &str, outcome: &Outcome) -> String {
     text
 }
 
-#[test]
-fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
+/// The example's inputs, its run, and its bundle written to `out/run` (both folders kept
+/// alive by the struct).
+struct Written {
+    inputs: tempfile::TempDir,
+    prepared: Prepared,
+    outcome: Outcome,
+    out: tempfile::TempDir,
+    bundle: std::path::PathBuf,
+}
+
+fn written() -> Written {
     let inputs = tempfile::tempdir().unwrap();
     write_inputs(inputs.path());
     let (prepared, outcome) = run(inputs.path());
     let out = tempfile::tempdir().unwrap();
     let bundle = out.path().join("run");
     attest_evidence::write_bundle(&bundle, &prepared, &outcome, None).unwrap();
+    Written {
+        inputs,
+        prepared,
+        outcome,
+        out,
+        bundle,
+    }
+}
+
+#[test]
+fn the_bundle_holds_every_file_verifies_and_names_any_tampering() {
+    let Written {
+        inputs,
+        prepared,
+        outcome,
+        out,
+        bundle,
+    } = written();
     let mut names: Vec<String> = std::fs::read_dir(&bundle)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -432,12 +459,7 @@ fn the_report_opens_in_a_real_browser_without_errors_and_shows_verdicts_and_plot
     let Some(chromium) = browser() else {
         return;
     };
-    let inputs = tempfile::tempdir().unwrap();
-    write_inputs(inputs.path());
-    let (prepared, outcome) = run(inputs.path());
-    let out = tempfile::tempdir().unwrap();
-    let bundle = out.path().join("run");
-    attest_evidence::write_bundle(&bundle, &prepared, &outcome, None).unwrap();
+    let Written { out, bundle, .. } = written();
     let shot = out.path().join("report.png");
     let profile = out.path().join("profile");
     let url = format!("file://{}", bundle.join("report.html").display());

@@ -3,11 +3,12 @@
 
 use attest_evidence::diff::{
     default_out, diff, diff_identity, render_diff_html, VerdictChange, DIFF_FILE, DIFF_JSON_FILE,
+    DIFF_PDF_FILE,
 };
 use attest_evidence::EvidenceError;
 
 use crate::cli::DiffArgs;
-use crate::commands::output_file::write_atomically;
+use crate::commands::output_file::{write_atomically, write_pdf};
 use crate::commands::CommandError;
 use crate::exit::ExitStatus;
 use crate::render;
@@ -33,16 +34,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitStatus, CommandError> {
     let json = serde_json::to_string_pretty(&compared)
         .map_err(|e| CommandError::Data(format!("cannot write {DIFF_JSON_FILE}: {e}")))?;
     write_atomically(&out.join(DIFF_JSON_FILE), (json + "\n").as_bytes())?;
-    #[cfg(feature = "pdf")]
-    {
-        use attest_evidence::diff::DIFF_PDF_FILE;
-        let pdf =
-            attest_evidence::report::typeset_pdf(&html, &diff_identity(&compared), DIFF_PDF_FILE)
-                .map_err(|e| CommandError::Data(e.to_string()))?;
-        write_atomically(&out.join(DIFF_PDF_FILE), &pdf)?;
-    }
-    #[cfg(not(feature = "pdf"))]
-    let _ = diff_identity;
+    write_pdf(&out.join(DIFF_PDF_FILE), &html, &diff_identity(&compared))?;
 
     let mut text = format!(
         "run {} → run {}\n",

@@ -32,6 +32,29 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// Typesets `html` (a page attest-evidence wrote) as a PDF with `identity` in every footer and
+/// writes it atomically to `path`. Returns whether a PDF was written: builds without the
+/// `pdf` feature write none.
+pub fn write_pdf(
+    path: &Path,
+    html: &str,
+    identity: &attest_evidence::report::typst::PageIdentity,
+) -> Result<bool, CommandError> {
+    #[cfg(feature = "pdf")]
+    {
+        let what = "the PDF";
+        let pdf = attest_evidence::report::typeset_pdf(html, identity, what)
+            .map_err(|e| CommandError::Data(format!("{}: {e}", path.display())))?;
+        write_atomically(path, &pdf)?;
+        Ok(true)
+    }
+    #[cfg(not(feature = "pdf"))]
+    {
+        let _ = (path, html, identity);
+        Ok(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -30,14 +30,9 @@ pub fn run(args: &PlanArgs) -> Result<ExitStatus, CommandError> {
     let path = out.join(PLAN_FILE);
     let html = render_plan(&prepared.spec, &prepared.source.text, &sha);
     crate::commands::output_file::write_atomically(&path, html.as_bytes())?;
-    #[cfg(feature = "pdf")]
-    {
-        use attest_evidence::plan::{plan_identity, PLAN_PDF_FILE};
-        let identity = plan_identity(&prepared.spec.name, &sha);
-        let pdf = attest_evidence::report::typeset_pdf(&html, &identity, PLAN_PDF_FILE)
-            .map_err(|e| CommandError::Data(e.to_string()))?;
-        let pdf_path = out.join(PLAN_PDF_FILE);
-        crate::commands::output_file::write_atomically(&pdf_path, &pdf)?;
+    let pdf_path = out.join(attest_evidence::plan::PLAN_PDF_FILE);
+    let identity = attest_evidence::plan::plan_identity(&prepared.spec.name, &sha);
+    if crate::commands::output_file::write_pdf(&pdf_path, &html, &identity)? {
         render::emit(&format!("wrote {}\n", pdf_path.display()));
     }
     render::emit(&format!(

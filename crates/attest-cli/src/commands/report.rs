@@ -38,13 +38,8 @@ pub fn run(args: &ReportArgs) -> Result<ExitStatus, CommandError> {
     let path = out.join(REPORT_FILE);
     crate::commands::output_file::write_atomically(&path, rendered.html.as_bytes())?;
     render::emit(&format!("wrote {}\n", path.display()));
-    #[cfg(feature = "pdf")]
-    {
-        use attest_evidence::report::{typeset_pdf, REPORT_PDF_FILE};
-        let pdf = typeset_pdf(&rendered.html, &rendered.identity, REPORT_PDF_FILE)
-            .map_err(|e| CommandError::Data(e.to_string()))?;
-        let pdf_path = out.join(REPORT_PDF_FILE);
-        crate::commands::output_file::write_atomically(&pdf_path, &pdf)?;
+    let pdf_path = out.join(attest_evidence::report::REPORT_PDF_FILE);
+    if crate::commands::output_file::write_pdf(&pdf_path, &rendered.html, &rendered.identity)? {
         render::emit(&format!("wrote {}\n", pdf_path.display()));
     }
     Ok(ExitStatus::Success)

@@ -53,29 +53,10 @@ pub struct Gallery {
     pub cases: Vec<GalleryCase>,
 }
 
-/// A thumbnail PNG of `image` (16-bit and RGB images are shown as 8-bit gray or RGB).
+/// A thumbnail PNG of `image` (16-bit images are shown as 8-bit gray).
 fn thumbnail_png(image: &attest_perturb::Image) -> Option<String> {
-    use attest_perturb::image::PixelType;
-    let (w, h) = (
-        u32::try_from(image.width()).ok()?,
-        u32::try_from(image.height()).ok()?,
-    );
-    let dynamic =
-        match image.pixel_type() {
-            PixelType::Gray8 => ::image::DynamicImage::ImageLuma8(::image::GrayImage::from_raw(
-                w,
-                h,
-                image.as_u8()?.to_vec(),
-            )?),
-            PixelType::Rgb8 => ::image::DynamicImage::ImageRgb8(::image::RgbImage::from_raw(
-                w,
-                h,
-                image.as_u8()?.to_vec(),
-            )?),
-            PixelType::Gray16 => ::image::DynamicImage::ImageLuma16(
-                ::image::ImageBuffer::from_raw(w, h, image.as_u16()?.to_vec())?,
-            ),
-        };
+    let dynamic = attest_perturb::io::to_dynamic(image).ok()?;
+    let (w, h) = (dynamic.width(), dynamic.height());
     // Only ever made smaller.
     let small = if w > THUMBNAIL || h > THUMBNAIL {
         dynamic.resize(

@@ -108,13 +108,7 @@ pub fn rerender(dir: &std::path::Path) -> Result<Rerendered, crate::EvidenceErro
             reason: format!("cannot read {name}: {e}"),
         })
     };
-    let results: Results =
-        serde_json::from_str(&read(crate::bundle::RESULTS_FILE)?).map_err(|e| {
-            EvidenceError::NotABundle {
-                path: dir.to_path_buf(),
-                reason: format!("results.json is not a results record: {e}"),
-            }
-        })?;
+    let results = crate::bundle::read_results(dir)?;
     let spec_text = read(attest_engine::output::SPEC_FILE)?;
     let source = attest_spec::SpecSource::new("spec.yaml", spec_text.clone());
     let validation =
