@@ -48,6 +48,8 @@ pub fn perturb(image: &Image, params: &Params, seed: u64) -> Result<Image, Pertu
 fn direct_path(image: &Image, params: &Params) -> Option<Result<Image, PerturbError>> {
     match params.kind().name {
         "contrast" => crate::kinds::digital::contrast_levels(image, params),
+        "jpeg_compression" => crate::kinds::digital::jpeg_levels(image, params),
+        "pixelate" => crate::kinds::digital::pixelate_levels(image, params),
         _ => None,
     }
 }
@@ -107,14 +109,20 @@ mod tests {
     fn direct_paths_equal_the_planes_path() {
         for channels in [1, 3] {
             let image = levels(channels);
-            for name in ["contrast"] {
+            for name in ["contrast", "jpeg_compression", "pixelate"] {
                 let def = kind(name).unwrap_or_else(|e| panic!("{e}"));
-                let mut all: Vec<Params> = (1..=def.max_severity())
-                    .map(|s| def.severity(s, None).unwrap_or_else(|e| panic!("{e}")))
+                // Every severity of every table (medmnistc's pixelate enlarges with BOX).
+                let mut all: Vec<Params> = def
+                    .tables
+                    .iter()
+                    .flat_map(|t| (1..=def.max_severity()).map(|s| (s, t.source)))
+                    .filter_map(|(s, source)| def.severity(s, Some(source)).ok())
                     .collect();
-                for extra in [1.0, 1.7, 0.0] {
-                    let p = def.severity(1, None).unwrap_or_else(|e| panic!("{e}"));
-                    all.push(p.with("factor", extra).unwrap_or_else(|e| panic!("{e}")));
+                if name == "contrast" {
+                    for extra in [1.0, 1.7, 0.0] {
+                        let p = def.severity(1, None).unwrap_or_else(|e| panic!("{e}"));
+                        all.push(p.with("factor", extra).unwrap_or_else(|e| panic!("{e}")));
+                    }
                 }
                 for params in all {
                     let direct = direct_path(&image, &params)

@@ -64,7 +64,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
     }
     let progress = TerminalProgress::new();
     let started = Instant::now();
-    let run_id = run_id(&prepared);
+    let run_id = attest_engine::prepare::new_run_id(&prepared);
     let options = RunOptions {
         threads,
         batch: args.batch,
@@ -135,7 +135,7 @@ pub fn merge(args: &MergeArgs) -> Result<ExitStatus, CommandError> {
         Err(status) => return Ok(status),
     };
     let started = Instant::now();
-    let run_id = run_id(&prepared);
+    let run_id = attest_engine::prepare::new_run_id(&prepared);
     let out = args
         .out
         .clone()
@@ -226,24 +226,6 @@ fn report(results: &Results, started: Instant, out: &std::path::Path) -> ExitSta
         Verdict::Inconclusive => ExitStatus::Inconclusive,
         Verdict::Error => ExitStatus::RuntimeError,
     }
-}
-
-/// `YYYYMMDDTHHMMSSZ-` and 8 hex digits of the spec hash and the time: sortable, unique in
-/// practice, and naming which spec it ran.
-fn run_id(prepared: &Prepared) -> String {
-    let now = chrono_like_now();
-    let digest = attest_data::hash::sha256_bytes(
-        format!("{}{now}{}", prepared.source.text, std::process::id()).as_bytes(),
-    );
-    format!("{now}-{}", &digest[..8])
-}
-
-/// UTC now as `YYYYMMDDTHHMMSSZ` (from the engine's RFC 3339 clock).
-fn chrono_like_now() -> String {
-    attest_engine::run::now_utc()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect()
 }
 
 fn dry_run(

@@ -15,7 +15,8 @@ use crate::image::{Image, PixelType};
 use crate::ops::filter::{gaussian_kernel_1d, separable_filter, Border};
 use crate::ops::geometry::{remap, Boundary, PlaneView};
 use crate::ops::resize::{
-    from_levels, level_of, resize_f32, resize_nearest, resize_u8, to_levels, Filter, LEVEL_F32,
+    from_levels, level_of, resize_f32, resize_nearest, resize_rgb8, resize_u8, to_levels, Filter,
+    LEVEL_F32,
 };
 use crate::params::{Family, KindDef, ParamDef, Params, SeverityTable};
 use crate::planes::Planes;
@@ -275,25 +276,16 @@ pub(crate) fn contrast_levels(
 /// ImageNet-C code). 8-bit planes are resampled bit-exactly as Pillow's `L` mode, 16-bit planes
 /// as Pillow's `F` mode. A side that would shrink to 0 pixels is kept at 1 (Pillow refuses 0).
 fn pixelate(planes: &mut Planes, params: &Params, _seeds: &Seeds) -> Result<(), PerturbError> {
-    let factor = params.get("factor")?;
-    let box_up = params.get("upsample")? >= 0.5;
     let (w, h) = (planes.width, planes.height);
-    // Python `int(W * c)`: f64 product, truncated.
-    let sw = ((w as f64 * factor) as usize).clamp(1, w.max(1));
-    let sh = ((h as f64 * factor) as usize).clamp(1, h.max(1));
+    let (small, box_up) = pixelate_size(params, w, h)?;
+    let (sw, sh) = small;
     if (sw, sh) == (w, h) {
         return Ok(());
     }
     let eight_bit = planes.is_8bit();
     for plane in &mut planes.planes {
         *plane = if eight_bit {
-            let small = resize_u8(&to_levels(plane), w, h, sw, sh, Filter::Box)?;
-            let big = if box_up {
-                resize_u8(&small, sw, sh, w, h, Filter::Box)?
-            } else {
-                resize_nearest(&small, sw, sh, w, h)?
-            };
-            from_levels(&big)
+            from_levels(&pixelate_u8(&to_levels(plane), w, h, (sw, sh), box_up)?)
         } else {
             let small = resize_f32(plane, w, h, sw, sh, Filter::Box)?;
             if box_up {
@@ -304,6 +296,67 @@ fn pixelate(planes: &mut Planes, params: &Params, _seeds: &Seeds) -> Result<(), 
         };
     }
     Ok(())
+}
+
+/// The size pixelate shrinks a `w × h` image to — Python `int(W · factor)`: f64 product,
+/// truncated, at least 1 — and whether it enlarges back with BOX (else NEAREST).
+fn pixelate_size(
+    params: &Params,
+    w: usize,
+    h: usize,
+) -> Result<((usize, usize), bool), PerturbError> {
+    let factor = params.get("factor")?;
+    let box_up = params.get("upsample")? >= 0.5;
+    let sw = ((w as f64 * factor) as usize).clamp(1, w.max(1));
+    let sh = ((h as f64 * factor) as usize).clamp(1, h.max(1));
+    Ok(((sw, sh), box_up))
+}
+
+/// Pixelate of one 8-bit plane: BOX down to `small`, then BOX or NEAREST back up.
+fn pixelate_u8(
+    plane: &[u8],
+    w: usize,
+    h: usize,
+    (sw, sh): (usize, usize),
+    box_up: bool,
+) -> Result<Vec<u8>, PerturbError> {
+    let small = resize_u8(plane, w, h, sw, sh, Filter::Box)?;
+    if box_up {
+        resize_u8(&small, sw, sh, w, h, Filter::Box)
+    } else {
+        resize_nearest(&small, sw, sh, w, h)
+    }
+}
+
+/// pixelate on 8-bit input without the f32 planes (which it would only convert to levels and
+/// back): each channel resampled as [`pixelate`] does. Gives exactly what [`pixelate`] gives
+/// (`registry::tests`).
+pub(crate) fn pixelate_levels(
+    image: &Image,
+    params: &Params,
+) -> Option<Result<Image, PerturbError>> {
+    let samples = image.as_u8()?;
+    let (w, h) = (image.width(), image.height());
+    let run = || -> Result<Image, PerturbError> {
+        let (small, box_up) = pixelate_size(params, w, h)?;
+        if small == (w, h) || w == 0 || h == 0 {
+            return Ok(image.clone());
+        }
+        if image.pixel_type() != PixelType::Rgb8 {
+            return Image::gray8(w, h, pixelate_u8(samples, w, h, small, box_up)?);
+        }
+        // Interleaved, as Pillow resamples RGB: no splitting into planes and back.
+        let (sw, sh) = small;
+        let shrunk = resize_rgb8(samples, w, h, sw, sh, Filter::Box)?;
+        let out = if box_up {
+            resize_rgb8(&shrunk, sw, sh, w, h, Filter::Box)?
+        } else {
+            let pixels: Vec<[u8; 3]> = shrunk.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+            resize_nearest(&pixels, sw, sh, w, h)?.concat()
+        };
+        Image::rgb8(w, h, out)
+    };
+    Some(run())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,9 +383,19 @@ fn jpeg_compression(
     }
     match planes.planes.as_mut_slice() {
         [r, g, b] => {
-            let [r2, g2, b2] =
-                jpeg::round_trip_rgb([&to_levels(r), &to_levels(g), &to_levels(b)], w, h, quality);
-            (*r, *g, *b) = (from_levels(&r2), from_levels(&g2), from_levels(&b2));
+            let (r8, g8, b8) = (to_levels(r), to_levels(g), to_levels(b));
+            let interleaved: Vec<u8> = r8
+                .iter()
+                .zip(&g8)
+                .zip(&b8)
+                .flat_map(|((&r, &g), &b)| [r, g, b])
+                .collect();
+            let out = jpeg::round_trip_rgb(&interleaved, w, h, quality);
+            for (plane, c) in [r, g, b].into_iter().zip(0..) {
+                for (v, px) in plane.iter_mut().zip(out.chunks_exact(3)) {
+                    *v = LEVEL_F32[usize::from(px[c])];
+                }
+            }
         }
         [gray] => {
             let levels = to_levels(gray);
@@ -351,453 +414,29 @@ fn jpeg_compression(
     Ok(())
 }
 
-/// libjpeg(-turbo) compression and decompression without entropy coding, ported from IJG
-/// libjpeg-turbo `jcparam.c` (quality scaling), `jccolor.c`/`jdcolor.c` (fixed-point colour
-/// conversion), `jcsample.c` (`h2v2_downsample`), `jfdctint.c`/`jidctint.c` (integer DCT),
-/// `jcdctmgr.c` (quantisation), `jdsample.c` (`h2v2_fancy_upsample`) — REFERENCE §1.6.
-mod jpeg {
-    use rayon::prelude::*;
-
-    /// Annex K luminance quantisation table, natural order.
-    pub(super) const LUMA: [u16; 64] = [
-        16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69,
-        56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81,
-        104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-    ];
-
-    /// Annex K chrominance quantisation table, natural order.
-    pub(super) const CHROMA: [u16; 64] = [
-        17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99,
-        99, 47, 66, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
-        99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
-    ];
-
-    /// Below this many samples a plane is coded on one thread.
-    const PARALLEL_MIN_SAMPLES: usize = 1 << 16;
-
-    // Fixed-point constants, `FIX(x) = (x · 2^13 + 0.5)` (jfdctint.c / jidctint.c).
-    const C0298: i32 = 2446;
-    const C0390: i32 = 3196;
-    const C0541: i32 = 4433;
-    const C0765: i32 = 6270;
-    const C0899: i32 = 7373;
-    const C1175: i32 = 9633;
-    const C1501: i32 = 12299;
-    const C1847: i32 = 15137;
-    const C1961: i32 = 16069;
-    const C2053: i32 = 16819;
-    const C2562: i32 = 20995;
-    const C3072: i32 = 25172;
-    const CONST_BITS: u32 = 13;
-    const PASS1_BITS: u32 = 2;
-
-    /// `jpeg_set_quality(q, force_baseline = TRUE)`: IJG scaling of a base table.
-    pub(super) fn quant_table(base: &[u16; 64], quality: u8) -> [i32; 64] {
-        let q = i32::from(quality.clamp(1, 100));
-        let scale = if q < 50 { 5000 / q } else { 200 - 2 * q };
-        base.map(|b| ((i32::from(b) * scale + 50) / 100).clamp(1, 255))
+/// jpeg_compression on 8-bit input without the f32 planes: the codec works on levels anyway,
+/// so the planes' conversions would be all the cost they add (a third of the time, measured).
+/// Gives exactly what [`jpeg_compression`] gives (`registry::tests`).
+pub(crate) fn jpeg_levels(image: &Image, params: &Params) -> Option<Result<Image, PerturbError>> {
+    let samples = image.as_u8()?;
+    let quality = match params.get("quality") {
+        Ok(q) => q.round().clamp(1.0, 100.0) as u8,
+        Err(e) => return Some(Err(e)),
+    };
+    let (w, h) = (image.width(), image.height());
+    if w == 0 || h == 0 {
+        return Some(Ok(image.clone()));
     }
-
-    /// One quantisation step: `Q` and the rounding division by `D = Q << 3` (the forward DCT
-    /// is scaled by 8) done as a multiplication by `ceil(2^32 / D)`, exact for every
-    /// magnitude below `2^32 / D` (> 2^21; DCT outputs stay below 2^15).
-    #[derive(Clone, Copy)]
-    pub(super) struct Step {
-        /// The table entry `Q`, which dequantisation multiplies by.
-        pub(super) step: i64,
-        /// `D / 2`, added before dividing to round half up.
-        half: u64,
-        /// `ceil(2^32 / D)`.
-        magic: u64,
-    }
-
-    impl Step {
-        /// `(a + D/2) / D` (libjpeg-turbo's `quantize`, which uses an exact reciprocal too).
-        #[inline]
-        pub(super) fn quantize(&self, a: u64) -> i64 {
-            (((a + self.half) * self.magic) >> 32) as i64
+    Some(match image.pixel_type() {
+        PixelType::Rgb8 => Image::rgb8(w, h, jpeg::round_trip_rgb(samples, w, h, quality)),
+        _ => {
+            let table = jpeg::Quantizer::for_quality(&jpeg::LUMA, quality);
+            Image::gray8(w, h, jpeg::round_trip_plane(samples, w, h, &table))
         }
-    }
-
-    /// A quantisation table ready for [`round_trip_plane`].
-    pub(super) struct Quantizer {
-        /// One step per coefficient, natural order.
-        pub(super) steps: [Step; 64],
-    }
-
-    impl Quantizer {
-        /// The quantiser of a table of `Q` values (1..=255).
-        pub(super) fn new(table: &[i32; 64]) -> Quantizer {
-            let steps = table.map(|q| {
-                let d = u64::from(q.clamp(1, 255).unsigned_abs()) << 3;
-                Step {
-                    step: i64::from(q.clamp(1, 255)),
-                    half: d >> 1,
-                    magic: (1u64 << 32).div_ceil(d),
-                }
-            });
-            Quantizer { steps }
-        }
-
-        /// The quantiser of `base` scaled to `quality`.
-        pub(super) fn for_quality(base: &[u16; 64], quality: u8) -> Quantizer {
-            Quantizer::new(&quant_table(base, quality))
-        }
-    }
-
-    /// Eight independent values, one per row (or column) of a block: the 1-D transforms run
-    /// on all eight at once, which the compiler turns into SIMD.
-    type Lanes = [i32; 8];
-
-    /// Lane-wise `a + b`.
-    #[inline(always)]
-    fn add(a: Lanes, b: Lanes) -> Lanes {
-        std::array::from_fn(|i| a[i] + b[i])
-    }
-
-    /// Lane-wise `a − b`.
-    #[inline(always)]
-    fn sub(a: Lanes, b: Lanes) -> Lanes {
-        std::array::from_fn(|i| a[i] - b[i])
-    }
-
-    /// Lane-wise `a · c`.
-    #[inline(always)]
-    fn mul(a: Lanes, c: i32) -> Lanes {
-        a.map(|v| v * c)
-    }
-
-    /// Lane-wise `a << n`.
-    #[inline(always)]
-    fn shl(a: Lanes, n: u32) -> Lanes {
-        a.map(|v| v << n)
-    }
-
-    /// libjpeg's `DESCALE`, lane-wise: shift right by `n` with rounding (arithmetic shift).
-    #[inline(always)]
-    fn descale(a: Lanes, n: u32) -> Lanes {
-        a.map(|v| (v + (1 << (n - 1))) >> n)
-    }
-
-    /// The 8×8 transpose.
-    #[inline(always)]
-    fn transpose(m: [Lanes; 8]) -> [Lanes; 8] {
-        std::array::from_fn(|i| std::array::from_fn(|j| m[j][i]))
-    }
-
-    /// The shared odd part of `jpeg_fdct_islow` / `jpeg_idct_islow`: from `(t4, t5, t6, t7)`
-    /// (forward: differences `d3−d4, d2−d5, d1−d6, d0−d7`; inverse: inputs 7, 5, 3, 1) the
-    /// four rotated outputs `(o7, o5, o3, o1)` before descaling.
-    #[inline(always)]
-    fn odd_part(t4: Lanes, t5: Lanes, t6: Lanes, t7: Lanes) -> [Lanes; 4] {
-        let (z1, z2, z3, z4) = (add(t4, t7), add(t5, t6), add(t4, t6), add(t5, t7));
-        let z5 = mul(add(z3, z4), C1175);
-        let (t4, t5, t6, t7) = (
-            mul(t4, C0298),
-            mul(t5, C2053),
-            mul(t6, C3072),
-            mul(t7, C1501),
-        );
-        let (z1, z2) = (mul(z1, -C0899), mul(z2, -C2562));
-        let (z3, z4) = (add(mul(z3, -C1961), z5), add(mul(z4, -C0390), z5));
-        [
-            add(add(t4, z1), z3),
-            add(add(t5, z2), z4),
-            add(add(t6, z2), z3),
-            add(add(t7, z1), z4),
-        ]
-    }
-
-    /// `jpeg_fdct_islow`'s 1-D pass on eight lanes (`d[k]` = input k of every lane): the row
-    /// pass (`pass1`, scaled up by `PASS1_BITS`) or the column pass (scaled back down).
-    /// 32-bit arithmetic, as libjpeg-turbo's SIMD code, cannot overflow for 8-bit samples.
-    #[inline(always)]
-    fn fdct8(d: [Lanes; 8], pass1: bool) -> [Lanes; 8] {
-        let (t0, t7) = (add(d[0], d[7]), sub(d[0], d[7]));
-        let (t1, t6) = (add(d[1], d[6]), sub(d[1], d[6]));
-        let (t2, t5) = (add(d[2], d[5]), sub(d[2], d[5]));
-        let (t3, t4) = (add(d[3], d[4]), sub(d[3], d[4]));
-        let (t10, t13, t11, t12) = (add(t0, t3), sub(t0, t3), add(t1, t2), sub(t1, t2));
-        let s = if pass1 {
-            CONST_BITS - PASS1_BITS
-        } else {
-            CONST_BITS + PASS1_BITS
-        };
-        let (o0, o4) = if pass1 {
-            (
-                shl(add(t10, t11), PASS1_BITS),
-                shl(sub(t10, t11), PASS1_BITS),
-            )
-        } else {
-            (
-                descale(add(t10, t11), PASS1_BITS),
-                descale(sub(t10, t11), PASS1_BITS),
-            )
-        };
-        let z1 = mul(add(t12, t13), C0541);
-        let o2 = descale(add(z1, mul(t13, C0765)), s);
-        let o6 = descale(sub(z1, mul(t12, C1847)), s);
-        let [o7, o5, o3, o1] = odd_part(t4, t5, t6, t7).map(|v| descale(v, s));
-        [o0, o1, o2, o3, o4, o5, o6, o7]
-    }
-
-    /// `jpeg_idct_islow`'s 1-D pass on eight lanes of dequantised values, descaled by `s` (11
-    /// in the column pass, 18 in the row pass). libjpeg's all-zero-AC shortcut gives the same
-    /// values as this full computation, so it is not needed.
-    #[inline(always)]
-    fn idct8(d: [Lanes; 8], s: u32) -> [Lanes; 8] {
-        let z1 = mul(add(d[2], d[6]), C0541);
-        let t2 = sub(z1, mul(d[6], C1847));
-        let t3 = add(z1, mul(d[2], C0765));
-        let t0 = shl(add(d[0], d[4]), CONST_BITS);
-        let t1 = shl(sub(d[0], d[4]), CONST_BITS);
-        let (t10, t13, t11, t12) = (add(t0, t3), sub(t0, t3), add(t1, t2), sub(t1, t2));
-        let [o0, o1, o2, o3] = odd_part(d[7], d[5], d[3], d[1]);
-        [
-            add(t10, o3),
-            add(t11, o2),
-            add(t12, o1),
-            add(t13, o0),
-            sub(t13, o0),
-            sub(t12, o1),
-            sub(t11, o2),
-            sub(t10, o3),
-        ]
-        .map(|v| descale(v, s))
-    }
-
-    /// Compresses and decompresses one 8×8 block of samples (`block[y][x]`) in place: level
-    /// shift, forward DCT (rows, then columns), quantisation `(|C| + D/2) / D` with
-    /// `D = Q << 3`, dequantisation, inverse DCT (columns, then rows),
-    /// `clamp(out + 128, 0, 255)`.
-    fn round_trip_block(block: &mut [Lanes; 8], table: &Quantizer) {
-        // Row pass: lane r = row r, input k = column k.
-        let rows = fdct8(transpose(block.map(|row| row.map(|v| v - 128))), true);
-        // Column pass: lane c = column c, input k = row k → coefficients[u][v].
-        let mut coef = fdct8(transpose(rows), false);
-        for (row, steps) in coef.iter_mut().zip(table.steps.chunks_exact(8)) {
-            for (c, q) in row.iter_mut().zip(steps) {
-                let n = q.quantize(u64::from(c.unsigned_abs())) * q.step;
-                *c = if *c < 0 { -n } else { n } as i32;
-            }
-        }
-        // Column pass: lane c = column frequency, input k = row frequency → workspace[y][c].
-        let work = idct8(coef, CONST_BITS - PASS1_BITS);
-        // Row pass: lane y = row, input k = column frequency → samples[x][y].
-        let samples = idct8(transpose(work), CONST_BITS + PASS1_BITS + 3);
-        *block = transpose(samples).map(|row| row.map(|v| (v + 128).clamp(0, 255)));
-    }
-
-    /// Loads the block at block column `bx` of the 8-row band starting at `rows[0]`, repeating
-    /// the last column (and, through `rows`, the last row) past the edge.
-    #[inline]
-    fn load_block(rows: &[&[u8]; 8], bx: usize, block: &mut [Lanes; 8]) {
-        for (dst, src) in block.iter_mut().zip(rows) {
-            let x0 = bx * 8;
-            match src.get(x0..x0 + 8) {
-                Some(s) => {
-                    for (d, &v) in dst.iter_mut().zip(s) {
-                        *d = i32::from(v);
-                    }
-                }
-                None => {
-                    let last = src.len().saturating_sub(1);
-                    for (x, d) in dst.iter_mut().enumerate() {
-                        *d = i32::from(src.get((x0 + x).min(last)).copied().unwrap_or(0));
-                    }
-                }
-            }
-        }
-    }
-
-    /// JPEG round trip of one component of `width × height` samples with quantiser `table`.
-    /// The plane is padded to whole blocks by repeating the last column and the last row
-    /// (libjpeg's edge expansion); the padding is cropped away again.
-    pub(super) fn round_trip_plane(
-        samples: &[u8],
-        width: usize,
-        height: usize,
-        table: &Quantizer,
-    ) -> Vec<u8> {
-        let mut out = vec![0u8; width * height];
-        if width == 0 || height == 0 || samples.len() != width * height {
-            return out;
-        }
-        let code_band = |band: usize, out_rows: &mut [u8]| {
-            let row = |y: usize| {
-                let y = (band * 8 + y).min(height - 1);
-                &samples[y * width..(y + 1) * width]
-            };
-            let rows = [
-                row(0),
-                row(1),
-                row(2),
-                row(3),
-                row(4),
-                row(5),
-                row(6),
-                row(7),
-            ];
-            let mut block = [[0i32; 8]; 8];
-            for bx in 0..width.div_ceil(8) {
-                load_block(&rows, bx, &mut block);
-                round_trip_block(&mut block, table);
-                for (dst, src) in out_rows.chunks_mut(width).zip(&block) {
-                    for (d, &v) in dst.iter_mut().skip(bx * 8).zip(src) {
-                        *d = v as u8;
-                    }
-                }
-            }
-        };
-        if out.len() >= PARALLEL_MIN_SAMPLES {
-            out.par_chunks_mut(width * 8)
-                .enumerate()
-                .for_each(|(band, rows)| code_band(band, rows));
-        } else {
-            out.chunks_mut(width * 8)
-                .enumerate()
-                .for_each(|(band, rows)| code_band(band, rows));
-        }
-        out
-    }
-
-    /// RGB → YCbCr, libjpeg `rgb_ycc_convert` (16-bit fixed point, `FIX(0.29900)` = 19595
-    /// etc.; Cb/Cr rounded with 0.5 − ε so they never exceed 255).
-    #[inline]
-    fn rgb_to_ycc(r: u8, g: u8, b: u8) -> [u8; 3] {
-        const HALF: i32 = 1 << 15;
-        const OFFSET: i32 = 128 << 16;
-        let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
-        let y = (19595 * r + 38470 * g + 7471 * b + HALF) >> 16;
-        let cb = (-11059 * r - 21709 * g + 32768 * b + OFFSET + HALF - 1) >> 16;
-        let cr = (32768 * r - 27439 * g - 5329 * b + OFFSET + HALF - 1) >> 16;
-        [y, cb, cr].map(|v| v.clamp(0, 255) as u8)
-    }
-
-    /// YCbCr → RGB, libjpeg `ycc_rgb_convert` with its lookup-table arithmetic
-    /// (`FIX(1.40200)` = 91881, `FIX(1.77200)` = 116130, `FIX(0.71414)` = 46802,
-    /// `FIX(0.34414)` = 22554).
-    #[inline]
-    fn ycc_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
-        const HALF: i32 = 1 << 15;
-        let (y, cb, cr) = (i32::from(y), i32::from(cb) - 128, i32::from(cr) - 128);
-        let r = y + ((91881 * cr + HALF) >> 16);
-        let g = y + ((-22554 * cb + HALF - 46802 * cr) >> 16);
-        let b = y + ((116130 * cb + HALF) >> 16);
-        [r, g, b].map(|v| v.clamp(0, 255) as u8)
-    }
-
-    /// `h2v2_downsample` of a full-resolution chroma plane: rows are padded to an even count
-    /// by repeating the last row, columns to `2 · out_width` by repeating the last column, and
-    /// each 2×2 block is averaged with the alternating bias 1, 2, 1, 2, … of libjpeg.
-    /// Returns `ceil(height / 2)` rows of `out_width` samples.
-    fn downsample_h2v2(plane: &[u8], width: usize, height: usize, out_width: usize) -> Vec<u8> {
-        let mut out = vec![0u8; out_width * height.div_ceil(2)];
-        let mut padded = [vec![0u8; 2 * out_width], vec![0u8; 2 * out_width]];
-        for (oy, row) in out.chunks_mut(out_width).enumerate() {
-            for (k, line) in padded.iter_mut().enumerate() {
-                let y = (2 * oy + k).min(height - 1);
-                let src = &plane[y * width..(y + 1) * width];
-                let last = src[width - 1];
-                line[..width].copy_from_slice(src);
-                line[width..].fill(last);
-            }
-            let [top, bottom] = &padded;
-            for (ox, ((v, t), b)) in row
-                .iter_mut()
-                .zip(top.chunks_exact(2))
-                .zip(bottom.chunks_exact(2))
-                .enumerate()
-            {
-                let bias = 1 + (ox as u32 & 1);
-                let sum =
-                    u32::from(t[0]) + u32::from(t[1]) + u32::from(b[0]) + u32::from(b[1]) + bias;
-                *v = (sum >> 2) as u8;
-            }
-        }
-        out
-    }
-
-    /// Decoder-side chroma upsampling to `width × height` from the first
-    /// `ceil(width/2) × ceil(height/2)` samples of a decoded plane `stride` samples wide:
-    /// libjpeg's `h2v2_fancy_upsample` (triangle filter, 3/4 nearer + 1/4 farther sample per
-    /// axis, edges replicated), or plain 2×2 replication when the downsampled width is ≤ 2
-    /// (libjpeg-turbo then uses `h2v2_upsample`).
-    fn upsample_h2v2(plane: &[u8], stride: usize, width: usize, height: usize) -> Vec<u8> {
-        let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
-        let line = |y: usize| &plane[y * stride..y * stride + cw];
-        let mut out = vec![0u8; width * height];
-        let mut colsum = vec![0i32; cw];
-        for (oy, row) in out.chunks_mut(width).enumerate() {
-            let near = line(oy / 2);
-            if cw <= 2 {
-                for (pair, &v) in row.chunks_mut(2).zip(near) {
-                    pair.fill(v);
-                }
-                continue;
-            }
-            let far = line(if oy % 2 == 0 {
-                (oy / 2).saturating_sub(1)
-            } else {
-                (oy / 2 + 1).min(ch - 1)
-            });
-            for ((s, &n), &f) in colsum.iter_mut().zip(near).zip(far) {
-                *s = 3 * i32::from(n) + i32::from(f);
-            }
-            for (j, pair) in row.chunks_mut(2).enumerate() {
-                let this = 3 * colsum[j];
-                let before = colsum[j.saturating_sub(1)];
-                let after = colsum[(j + 1).min(cw - 1)];
-                pair[0] = ((this + before + 8) >> 4) as u8;
-                if let Some(v) = pair.get_mut(1) {
-                    *v = ((this + after + 7) >> 4) as u8;
-                }
-            }
-        }
-        out
-    }
-
-    /// JPEG round trip of an RGB image as Pillow saves it by default (YCbCr, 4:2:0) and
-    /// loads it back (fancy upsampling, integer IDCT).
-    pub(super) fn round_trip_rgb(
-        rgb: [&[u8]; 3],
-        width: usize,
-        height: usize,
-        quality: u8,
-    ) -> [Vec<u8>; 3] {
-        let n = width * height;
-        let mut ycc = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
-        if rgb.iter().any(|p| p.len() != n) || n == 0 {
-            return ycc;
-        }
-        for (i, ((&r, &g), &b)) in rgb[0].iter().zip(rgb[1]).zip(rgb[2]).enumerate() {
-            let [y, cb, cr] = rgb_to_ycc(r, g, b);
-            (ycc[0][i], ycc[1][i], ycc[2][i]) = (y, cb, cr);
-        }
-        let luma = round_trip_plane(
-            &ycc[0],
-            width,
-            height,
-            &Quantizer::for_quality(&LUMA, quality),
-        );
-        // Chroma width in whole blocks of the 16-pixel MCU (jdiv_round_up(W, 16) · 8).
-        let chroma_width = width.div_ceil(16) * 8;
-        let chroma_height = height.div_ceil(2);
-        let table = Quantizer::for_quality(&CHROMA, quality);
-        let chroma = |plane: &[u8]| {
-            let small = downsample_h2v2(plane, width, height, chroma_width);
-            let decoded = round_trip_plane(&small, chroma_width, chroma_height, &table);
-            upsample_h2v2(&decoded, chroma_width, width, height)
-        };
-        let (cb, cr) = (chroma(&ycc[1]), chroma(&ycc[2]));
-        let mut out = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
-        for (i, ((&y, &cb), &cr)) in luma.iter().zip(&cb).zip(&cr).enumerate() {
-            let [r, g, b] = ycc_to_rgb(y, cb, cr);
-            (out[0][i], out[1][i], out[2][i]) = (r, g, b);
-        }
-        out
-    }
+    })
 }
+
+mod jpeg;
 
 // ---------------------------------------------------------------------------------------------
 // elastic_transform
