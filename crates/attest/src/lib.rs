@@ -4,8 +4,8 @@
 //! This facade is the crate a model repository depends on. It re-exports the spec language
 //! ([`spec`]: load a spec, validate it, read its diagnostics) and the model layer ([`model`]:
 //! load the spec's model, score images). A model written in Rust is made available to
-//! specs (`model: { rust: NAME }`) by registering it in [`Models`]. The `cargo test` harness
-//! and the run API arrive with the engine and evidence issues.
+//! specs (`model: { rust: NAME }`) by registering it in [`Models`]. [`Runner`] runs a spec
+//! and writes its evidence bundle; [`harness`] turns every test of a spec into a cargo test.
 //!
 //! ```
 //! let src = attest::spec::SpecSource::new("attest.yaml", "attest: 1\nname: demo\n");
@@ -32,6 +32,11 @@
 //! assert_eq!(models.names(), ["mean-intensity"]);
 //! ```
 
+pub mod harness;
+pub mod runner;
+
 pub use attest_model as model;
 pub use attest_model::Models;
 pub use attest_spec as spec;
+pub use attest_spec::results::{Results, TestResult, Verdict};
+pub use runner::{Run, RunError, Runner};
