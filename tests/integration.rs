@@ -2,6 +2,7 @@
 //! target, but every target links the whole dependency stack (hundreds of MB each in a debug
 //! build), so one binary saves CI disk and link time, and its tests run in parallel.
 
+mod book;
 mod catalog;
 mod data_diagnostics;
 mod diagnostics;

@@ -60,6 +60,10 @@ pub enum Command {
     /// Score every case of a spec's data (or one cohort) with the spec's model and write one
     /// row per case: checks that the model runs on the data, and how fast, before a full run.
     Predict(PredictArgs),
+    /// Print this command-line reference as Markdown (the book's CLI chapter is made with
+    /// it: `attest cli-reference > book/src/cli.md`).
+    #[command(hide = true)]
+    CliReference,
 }
 
 /// Arguments of `attest run`.

@@ -17,6 +17,9 @@ pub struct RustModel {
     name: String,
     module: Arc<dyn Module + Send + Sync>,
     channels: Option<usize>,
+    /// The SHA-256 of the weights the module was built from, where the program declared them:
+    /// it names the model in the evidence and keys its predictions in the cache.
+    weights_sha256: Option<String>,
 }
 
 impl std::fmt::Debug for RustModel {
@@ -33,7 +36,7 @@ impl Network for RustModel {
             backend: format!("rust (candle Module `{}`)", self.name),
             input: [self.channels, None, None],
             outputs: None,
-            weights_sha256: None,
+            weights_sha256: self.weights_sha256.clone(),
         }
     }
 
@@ -110,6 +113,28 @@ impl Models {
         self.insert(name, Some(channels), Arc::new(module))
     }
 
+    /// Registers `module` as `name` with its input channels and the weights file it was built
+    /// from. The file's SHA-256 then identifies the model in the evidence, and its predictions
+    /// are cached like those of an ONNX or safetensors model (a module registered without
+    /// weights is never cached: nothing would tell two versions of it apart).
+    pub fn register_with_weights(
+        &mut self,
+        name: &str,
+        channels: usize,
+        weights: &std::path::Path,
+        module: impl Module + Send + Sync + 'static,
+    ) -> Result<&mut Models, ModelError> {
+        let sha256 = attest_data::hash::sha256_file(weights).map_err(|e| ModelError::Io {
+            path: e.path,
+            source: e.source,
+        })?;
+        self.insert(name, Some(channels), Arc::new(module));
+        if let Some(model) = self.models.get_mut(name) {
+            model.weights_sha256 = Some(sha256);
+        }
+        Ok(self)
+    }
+
     fn insert(
         &mut self,
         name: &str,
@@ -120,6 +145,7 @@ impl Models {
             name: name.to_string(),
             module,
             channels,
+            weights_sha256: None,
         };
         self.models.insert(name.to_string(), model);
         self

@@ -59,6 +59,10 @@ pub fn models() -> Result<attest::Models> {
     let weights =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../chest-xray/models/nodule_cnn.safetensors");
     let mut models = attest::Models::new();
-    models.register_with_channels("nodule-cnn", 1, NoduleCnn::load(&weights)?);
+    // Registered with its weights file: the evidence names the weights by SHA-256, and the
+    // predictions are cached (a re-run, or each cargo-nextest process, reuses them).
+    models
+        .register_with_weights("nodule-cnn", 1, &weights, NoduleCnn::load(&weights)?)
+        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
     Ok(models)
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the [`ExitStatus`] its outcome means.
 
+mod cli_reference;
 mod diff;
 mod explain;
 mod init;
@@ -76,6 +77,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Metrics(args) => metrics::run(&args),
         Command::Perturb(args) => perturb::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::CliReference => {
+            crate::render::emit(&cli_reference::markdown());
+            Ok(ExitStatus::Success)
+        }
         Command::Run(args) => run::run(&args),
         Command::Merge(args) => run::merge(&args),
         Command::Plan(args) => plan::run(&args),
