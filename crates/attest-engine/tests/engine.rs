@@ -3,4 +3,5 @@
 //! build), so one binary saves CI disk and link time, and its tests run in parallel.
 
 mod example_run;
+mod other_examples;
 mod scores_only;
