@@ -19,9 +19,13 @@
 //! ```
 //!
 //! Each spec runs once per test process, when its first selected test runs (listing runs
-//! nothing); its tests then report from that run. cargo-nextest runs every test in its own
-//! process, so each process runs the spec again: the prediction cache makes the forward
-//! passes of all but the first free, the evaluation is repeated.
+//! nothing); its tests then report from that run. When a filter selects only some of a
+//! spec's tests (`cargo test PERF-001`), only those run — the forward passes and evaluation
+//! of the others are skipped — and the bundle is marked partial
+//! (`target/attest/SPEC_NAME/RUN_ID-partial/`, with a warning in its report): it is not
+//! evidence for the whole spec. cargo-nextest runs every test in its own process with an
+//! exact filter, so each process runs its one test; the prediction cache shares the
+//! forward passes between them.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -65,8 +69,20 @@ impl Harness {
     }
 
     /// The cargo tests: one per spec test, named `SPEC_NAME::TEST_ID`, or one failing
-    /// `SPEC_FILE::validate` test for a spec that cannot be read or is invalid.
+    /// `SPEC_FILE::validate` test for a spec that cannot be read or is invalid. Each spec's
+    /// run covers all of its tests.
     pub fn trials(self) -> Vec<Trial> {
+        self.build(None)
+    }
+
+    /// The same trials, but a spec whose tests `args` (a filter, `--exact`, `--skip`) select
+    /// only in part runs just those tests: `cargo test PERF-001` scores only what PERF-001
+    /// needs. Such a run's bundle is marked partial (see [`Runner::only`]).
+    pub fn trials_for(self, args: &Arguments) -> Vec<Trial> {
+        self.build(Some(args))
+    }
+
+    fn build(self, args: Option<&Arguments>) -> Vec<Trial> {
         let root = package_root();
         let mut trials = Vec::new();
         for spec in &self.specs {
@@ -81,24 +97,37 @@ impl Harness {
                     continue;
                 }
             };
+            let name = |id: &str| format!("{}::{id}", listing.name);
+            let selected: Vec<String> = listing
+                .tests
+                .iter()
+                .filter(|(id, kind)| {
+                    args.is_none_or(|args| {
+                        !args.is_filtered_out(
+                            &Trial::test(name(id), || Ok(())).with_kind(kind.as_str()),
+                        )
+                    })
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
             let mut runner = Runner::new(&path)
                 .models(self.models.clone())
                 .out_dir(target_dir(&root).join("attest").join(&listing.name));
             if let Some(threads) = self.threads {
                 runner = runner.threads(threads);
             }
+            if !selected.is_empty() && selected.len() < listing.tests.len() {
+                runner = runner.only(selected);
+            }
             let shared = Arc::new(SpecRun {
                 runner: Mutex::new(Some(runner)),
                 run: OnceLock::new(),
             });
-            for (id, kind) in listing.tests {
+            for (id, kind) in &listing.tests {
                 let shared = Arc::clone(&shared);
                 let test_id = id.clone();
                 trials.push(
-                    Trial::test(format!("{}::{id}", listing.name), move || {
-                        shared.check(&test_id)
-                    })
-                    .with_kind(kind),
+                    Trial::test(name(id), move || shared.check(&test_id)).with_kind(kind.as_str()),
                 );
             }
         }
@@ -109,7 +138,8 @@ impl Harness {
     /// and exits with libtest's status (101 when a test failed).
     pub fn main(self) -> ! {
         let args = Arguments::from_args();
-        libtest_mimic::run(&args, self.trials()).exit()
+        let trials = self.trials_for(&args);
+        libtest_mimic::run(&args, trials).exit()
     }
 }
 

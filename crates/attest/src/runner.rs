@@ -93,6 +93,7 @@ pub struct Runner {
     batch: usize,
     cache_dir: Option<PathBuf>,
     use_cache: bool,
+    only: Option<Vec<String>>,
 }
 
 impl Runner {
@@ -107,6 +108,7 @@ impl Runner {
             batch: 32,
             cache_dir: None,
             use_cache: true,
+            only: None,
         }
     }
 
@@ -141,11 +143,36 @@ impl Runner {
         self
     }
 
-    /// Validates the spec and its data, runs every test, and writes the evidence bundle.
+    /// Runs only the tests with these ids (unknown ids are ignored), for a quick check of
+    /// one test. When that leaves out any test of the spec, the run is **partial**: its
+    /// bundle folder is `RUN_ID-partial` and its results and report carry a warning naming
+    /// what ran, so it cannot pass for evidence of the whole spec.
+    pub fn only<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Runner {
+        self.only = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Validates the spec and its data, runs its tests (all, or those of [`Runner::only`]),
+    /// and writes the evidence bundle.
     pub fn run(self) -> Result<Run, RunError> {
-        let prepared =
+        let mut prepared =
             attest_engine::prepare(&self.spec).map_err(|error| RunError::Prepare { error })?;
-        let run_id = attest_engine::prepare::new_run_id(&prepared);
+        let partial = self.only.as_ref().and_then(|only| {
+            let all = prepared.spec.tests.len();
+            prepared.spec.tests.retain(|t| only.contains(&t.id));
+            let ran: Vec<&str> = prepared.spec.tests.iter().map(|t| t.id.as_str()).collect();
+            (ran.len() < all).then(|| {
+                format!(
+                    "partial run: only {} of the spec's {all} tests ran ({}); this bundle is not evidence for the whole spec",
+                    ran.len(),
+                    ran.join(", ")
+                )
+            })
+        });
+        let mut run_id = attest_engine::prepare::new_run_id(&prepared);
+        if partial.is_some() {
+            run_id.push_str("-partial");
+        }
         let bundle = match &self.out_dir {
             Some(dir) => dir.join(&run_id),
             None => attest_engine::run::default_out_dir(
@@ -167,7 +194,10 @@ impl Runner {
             progress: &NoProgress,
             run_id,
         };
-        let outcome = attest_engine::run(&prepared, &options)?;
+        let mut outcome = attest_engine::run(&prepared, &options)?;
+        if let Some(warning) = partial {
+            outcome.results.warnings.insert(0, warning);
+        }
         attest_evidence::write_bundle(&bundle, &prepared, &outcome, None)?;
         Ok(Run {
             results: outcome.results,
@@ -248,4 +278,92 @@ pub fn describe(test: &TestResult) -> String {
         let _ = write!(line, "\n{:<12} {reason}", "");
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// A scores-only spec with two tests over 200 synthetic cases, in `dir`.
+    fn two_test_spec(dir: &Path) -> PathBuf {
+        let mut cases = String::from("case_id,finding\n");
+        let mut scores = String::from("case_id,score\n");
+        for i in 0..200u32 {
+            let positive = i % 2 == 0;
+            let score = if positive { 0.35 } else { 0.0 } + f64::from(i * 37 % 100) / 160.0;
+            cases += &format!("c{i},{}\n", u8::from(positive));
+            scores += &format!("c{i},{score}\n");
+        }
+        std::fs::write(dir.join("cases.csv"), cases).unwrap();
+        std::fs::write(dir.join("scores.csv"), scores).unwrap();
+        let spec = dir.join("attest.yaml");
+        std::fs::write(
+            &spec,
+            r#"
+attest: 1
+name: two-tests
+intended_use: A demonstration over synthetic scores.
+seed: 1
+model: { id: demo, scores: scores.csv, output: { task: binary, positive: "1" } }
+data: { table: cases.csv, id: case_id, label: { column: finding, positive: "1" } }
+cohorts:
+  tune: { where: "case_id < 'c5'" }
+  test: { where: "case_id >= 'c5'" }
+operating_points:
+  high_sensitivity: { choose_on: tune, target: { sensitivity: 0.9 } }
+tests:
+  - id: PERF-001
+    cohort: test
+    metric: auc
+    require: { lower: ">= 0.75" }
+  - id: PERF-002
+    cohort: test
+    metric: specificity
+    at: high_sensitivity
+    require: { estimate: ">= 0.01" }
+"#,
+        )
+        .unwrap();
+        spec
+    }
+
+    #[test]
+    fn a_run_of_some_tests_is_marked_partial_in_its_results_and_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = two_test_spec(dir.path());
+        let run = Runner::new(&spec)
+            .out_dir(dir.path().join("evidence"))
+            .no_cache()
+            .only(["PERF-001"])
+            .run()
+            .unwrap();
+        assert_eq!(run.results.tests.len(), 1);
+        assert_eq!(run.results.tests[0].id, "PERF-001");
+        assert!(
+            run.results.warnings[0]
+                .starts_with("partial run: only 1 of the spec's 2 tests ran (PERF-001)"),
+            "{:?}",
+            run.results.warnings
+        );
+        assert!(run.bundle.to_string_lossy().ends_with("-partial"));
+        let report = std::fs::read_to_string(run.bundle.join("report.html")).unwrap();
+        assert!(report.contains("partial run: only 1 of the spec"));
+    }
+
+    #[test]
+    fn selecting_every_test_is_a_whole_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = two_test_spec(dir.path());
+        let run = Runner::new(&spec)
+            .out_dir(dir.path().join("evidence"))
+            .no_cache()
+            .only(["PERF-002", "PERF-001", "NOT-A-TEST"])
+            .run()
+            .unwrap();
+        assert_eq!(run.results.tests.len(), 2);
+        assert!(!run.results.warnings.iter().any(|w| w.contains("partial")));
+        assert!(!run.bundle.to_string_lossy().ends_with("-partial"));
+    }
 }

@@ -196,6 +196,11 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         r.tests.len(),
         esc(&summary(r))
     );
+    // A run of only some tests (`attest::Runner::only`, a `cargo test` filter) says so
+    // before anything else: its overall verdict is not the spec's.
+    if let Some(partial) = r.warnings.iter().find(|w| w.starts_with("partial run:")) {
+        let _ = writeln!(h, "<p class=\"reason\"><b>{}</b></p>", esc(partial));
+    }
     identification(&mut h, r);
     plan_section(&mut h, r);
     intended_use(&mut h, r, spec);
