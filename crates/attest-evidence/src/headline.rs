@@ -1,13 +1,54 @@
 //! The one-line headline of a test, shared by the terminal's verdict table and the report:
 //! for tests judged on a derived quantity (`drop`, `gap`, `flip_rate`) the worst one with
-//! where it occurred; otherwise the first estimate with its interval and n.
+//! where it occurred; for comparisons the difference from the reference with its interval;
+//! otherwise the first estimate with its interval and n.
 
 use attest_spec::results::{TestResult, Verdict};
 use attest_spec::types::TestKind;
 
 /// The headline of `t`.
 pub fn headline(t: &TestResult) -> String {
-    worst_criterion(t).unwrap_or_else(|| first_estimate(t))
+    worst_criterion(t)
+        .or_else(|| comparison(t))
+        .unwrap_or_else(|| first_estimate(t))
+}
+
+/// A comparison's headline: the difference (model − reference) with its interval, the
+/// reference's name, n and the criterion — the quantity the verdict was judged on, not the
+/// model's own estimate.
+pub fn comparison(t: &TestResult) -> Option<String> {
+    if t.kind != TestKind::Comparison {
+        return None;
+    }
+    let difference = t
+        .estimates
+        .iter()
+        .find(|e| e.metric.starts_with("difference:") && e.value.is_some())?;
+    let metric = difference.metric.trim_start_matches("difference:");
+    let reference = t
+        .estimates
+        .iter()
+        .find_map(|e| e.metric.strip_prefix(metric)?.strip_prefix(':'))
+        .unwrap_or("the reference");
+    let ci = difference
+        .ci
+        .as_ref()
+        .map(|c| format!(" [{:+.3}, {:+.3}]", c.lower, c.upper))
+        .unwrap_or_default();
+    let required = t
+        .criteria
+        .first()
+        .map(|c| match c.quantity.as_str() {
+            // Non-inferiority: the interval's lower bound is judged against −margin.
+            "margin" => format!(", required lower bound {}", c.criterion),
+            quantity => format!(", required {quantity} {}", c.criterion),
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "{metric} difference {:+.3}{ci} vs {reference} n={}{required}",
+        difference.value.unwrap_or(f64::NAN),
+        difference.n
+    ))
 }
 
 /// The first estimate with a value, its interval and n: the headline of a test judged on
@@ -65,4 +106,38 @@ pub fn worst_criterion(t: &TestResult) -> Option<String> {
         worst.on,
         worst.criterion
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_comparison_is_headed_by_its_difference_not_the_models_estimate() {
+        let estimate = |metric: &str, value: f64, lower: f64, upper: f64| {
+            serde_json::json!({
+                "metric": metric, "cohort": "test", "variant": "original", "value": value,
+                "n": 183, "positives": 90, "negatives": 93,
+                "ci": { "lower": lower, "upper": upper, "method": "delong", "level": 0.95 }
+            })
+        };
+        let test: TestResult = serde_json::from_value(serde_json::json!({
+            "id": "COMP-001", "kind": "comparison", "traces": [], "verdict": "PASS",
+            "allow_inconclusive": false,
+            "estimates": [
+                estimate("auc", 0.92, 0.88, 0.96),
+                estimate("auc:trained", 0.90, 0.86, 0.94),
+                estimate("difference:auc", 0.02, -0.005, 0.045),
+            ],
+            "criteria": [{ "quantity": "margin", "criterion": "> -0.01", "on": "test",
+                           "value": -0.005, "verdict": "PASS" }]
+        }))
+        .unwrap();
+        assert_eq!(
+            headline(&test),
+            "auc difference +0.020 [-0.005, +0.045] vs trained n=183, required lower bound > -0.01"
+        );
+    }
 }
