@@ -110,6 +110,11 @@ pub struct RunArgs {
     /// manifest.dsse.json, a DSSE envelope over an in-toto statement naming the manifest.
     #[arg(long, value_name = "KEY")]
     pub sign: Option<PathBuf>,
+    /// Run only this test (repeat for more): a quick check while editing a spec. The run is
+    /// partial — its run id (and default folder) ends in `-partial`, and its report says
+    /// which tests ran — and is not evidence for the whole spec.
+    #[arg(long = "test", value_name = "ID", conflicts_with_all = ["shard", "plan_hash"])]
+    pub tests: Vec<String>,
 }
 
 fn parse_shard(text: &str) -> Result<attest_engine::ShardId, String> {

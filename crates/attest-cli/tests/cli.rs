@@ -1121,3 +1121,55 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
     assert_eq!(edited.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&edited.stderr).contains("another spec"));
 }
+
+/// `attest run --test ID` runs only that test, says the run is partial, and refuses an id
+/// the spec does not have (naming the ones it has).
+#[test]
+fn run_test_runs_only_the_named_tests_and_marks_the_run_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("run");
+    let out = attest(
+        &[
+            "run",
+            "examples/nih-cohorts/attest.yaml",
+            "--test",
+            "FAIR-002",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("FAIR-002") && !text.contains("FAIR-001"),
+        "{text}"
+    );
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["tests"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        results["warnings"][0],
+        "partial run: only 1 of the spec's 6 tests ran (FAIR-002); this bundle is not evidence for the whole spec"
+    );
+    assert!(results["run_id"].as_str().unwrap().ends_with("-partial"));
+
+    let unknown = attest(
+        &[
+            "run",
+            "examples/nih-cohorts/attest.yaml",
+            "--test",
+            "FAIR-9",
+        ],
+        &root(),
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("has no test `FAIR-9`"), "{stderr}");
+    assert!(stderr.contains("DATA-001, PERF-001, FAIR-001"), "{stderr}");
+}

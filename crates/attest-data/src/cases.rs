@@ -6,7 +6,7 @@
 //! user fixes the table once, before any inference starts.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use attest_spec::types::{LabelValue, Task};
 use attest_spec::{Code, Severity, Spec, SpecPath};
@@ -261,6 +261,9 @@ pub fn load(spec: &Spec, base_dir: &Path, images: ImageCheck) -> Loaded {
                 .map_or_else(|| base_dir.to_path_buf(), Path::to_path_buf),
         };
         let paths: Vec<PathBuf> = names.iter().map(|n| root.join(n)).collect();
+        if !data.allow_images_outside {
+            check_images_inside(&names, &paths, &root, column, images, &mut problems);
+        }
         if images == ImageCheck::Exists {
             check_images_exist(&names, &paths, column, &mut problems);
         }
@@ -369,6 +372,92 @@ fn check_unique(ids: &[String], column: &str, problems: &mut Vec<Problem>) {
             Code::DuplicateId,
             format!("… and {} more duplicated ids", total - MAX_LISTED),
         ));
+    }
+}
+
+/// Whether `name`, taken relative to a folder, stays inside it by its spelling alone: not
+/// absolute, and never more `..` than folders entered so far.
+fn stays_inside(name: &str) -> bool {
+    let mut depth = 0usize;
+    for component in Path::new(name).components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            Component::RootDir | Component::Prefix(_) => return false,
+        }
+    }
+    true
+}
+
+/// Image paths must stay inside the image folder `root` unless the spec allows otherwise
+/// (`data.allow_images_outside`): by their spelling (absolute paths, `..` above the folder)
+/// and, when the files are to be read, by where they really are (a symbolic link out).
+fn check_images_inside(
+    names: &[String],
+    paths: &[PathBuf],
+    root: &Path,
+    column: &str,
+    images: ImageCheck,
+    problems: &mut Vec<Problem>,
+) {
+    let real_root = if images == ImageCheck::Exists {
+        root.canonicalize().ok()
+    } else {
+        None
+    };
+    let outside: Vec<usize> = names
+        .iter()
+        .zip(paths)
+        .enumerate()
+        .filter(|(_, (name, path))| {
+            !stays_inside(name)
+                || real_root.as_ref().is_some_and(|real_root| {
+                    path.canonicalize()
+                        .is_ok_and(|real| !real.starts_with(real_root))
+                })
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let help = format!(
+        "image paths must stay inside `{}` (the table's folder, or `data.images`): move the \
+         images there or point `data.images` at their folder; for a spec you trust, \
+         `data.allow_images_outside: true` lifts this check",
+        root.display()
+    );
+    for &row in outside.iter().take(MAX_LISTED) {
+        problems.push(
+            Problem::error(
+                Code::ImageOutsideRoot,
+                format!(
+                    "image `{}` (row {}) is outside the image folder",
+                    names[row],
+                    row + 1
+                ),
+            )
+            .column(column)
+            .rows(vec![row])
+            .help(help.clone()),
+        );
+    }
+    if outside.len() > MAX_LISTED {
+        problems.push(
+            Problem::error(
+                Code::ImageOutsideRoot,
+                format!(
+                    "… and {} more images outside the image folder ({} of {} in all)",
+                    outside.len() - MAX_LISTED,
+                    outside.len(),
+                    paths.len()
+                ),
+            )
+            .column(column)
+            .rows(outside[MAX_LISTED..].to_vec())
+            .help(help),
+        );
     }
 }
 

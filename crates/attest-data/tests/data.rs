@@ -3,6 +3,7 @@
 //! build), so one binary saves CI disk and link time, and its tests run in parallel.
 
 mod check;
+mod containment;
 mod dicom;
 mod images;
 mod table;

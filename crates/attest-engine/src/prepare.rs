@@ -124,3 +124,26 @@ pub fn new_run_id(prepared: &Prepared) -> String {
     );
     format!("{now}-{}", &digest[..8])
 }
+
+/// What a partial run's id ends with, so its folder says so at a glance.
+pub const PARTIAL_SUFFIX: &str = "-partial";
+
+impl Prepared {
+    /// Keeps only the tests whose ids are in `ids` (unknown ids are ignored), for a quick
+    /// check of some tests: the others' variants are then neither scored nor evaluated.
+    /// Returns the warning a **partial** run must carry — naming what ran, and saying that
+    /// its bundle is not evidence for the whole spec — when any test was left out; `None`
+    /// when every test stays.
+    pub fn retain_tests(&mut self, ids: &[String]) -> Option<String> {
+        let all = self.spec.tests.len();
+        self.spec.tests.retain(|t| ids.contains(&t.id));
+        let ran: Vec<&str> = self.spec.tests.iter().map(|t| t.id.as_str()).collect();
+        (ran.len() < all).then(|| {
+            format!(
+                "partial run: only {} of the spec's {all} tests ran ({}); this bundle is not evidence for the whole spec",
+                ran.len(),
+                ran.join(", ")
+            )
+        })
+    }
+}

@@ -167,6 +167,9 @@ pub enum Code {
     UnknownLabel,
     /// An image named in the case table does not exist.
     MissingImage,
+    /// An image path leads outside the image folder (absolute, `..`, or a symbolic link out)
+    /// and the spec does not allow it.
+    ImageOutsideRoot,
     /// A value of the id, image or cluster column is missing.
     MissingValue,
     /// The model file cannot be read or parsed, or its weights do not fit the architecture.
@@ -229,6 +232,7 @@ impl Code {
             Code::MissingLabel => "attest::data::missing_label",
             Code::UnknownLabel => "attest::data::unknown_label",
             Code::MissingImage => "attest::data::missing_image",
+            Code::ImageOutsideRoot => "attest::data::image_outside_root",
             Code::MissingValue => "attest::data::missing_value",
             Code::ModelLoad => "attest::model::load",
             Code::UnsupportedOperator => "attest::model::unsupported_operator",

@@ -157,21 +157,13 @@ impl Runner {
     pub fn run(self) -> Result<Run, RunError> {
         let mut prepared =
             attest_engine::prepare(&self.spec).map_err(|error| RunError::Prepare { error })?;
-        let partial = self.only.as_ref().and_then(|only| {
-            let all = prepared.spec.tests.len();
-            prepared.spec.tests.retain(|t| only.contains(&t.id));
-            let ran: Vec<&str> = prepared.spec.tests.iter().map(|t| t.id.as_str()).collect();
-            (ran.len() < all).then(|| {
-                format!(
-                    "partial run: only {} of the spec's {all} tests ran ({}); this bundle is not evidence for the whole spec",
-                    ran.len(),
-                    ran.join(", ")
-                )
-            })
-        });
+        let partial = self
+            .only
+            .as_ref()
+            .and_then(|only| prepared.retain_tests(only));
         let mut run_id = attest_engine::prepare::new_run_id(&prepared);
         if partial.is_some() {
-            run_id.push_str("-partial");
+            run_id.push_str(attest_engine::prepare::PARTIAL_SUFFIX);
         }
         let bundle = match &self.out_dir {
             Some(dir) => dir.join(&run_id),

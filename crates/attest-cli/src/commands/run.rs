@@ -22,9 +22,34 @@ use crate::render;
 
 /// Runs the spec (or prints its plan).
 pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
-    let prepared = match prepare(&args.spec)? {
+    let mut prepared = match prepare(&args.spec)? {
         Ok(p) => p,
         Err(status) => return Ok(status),
+    };
+    let unknown: Vec<&str> = args
+        .tests
+        .iter()
+        .filter(|id| !prepared.spec.tests.iter().any(|t| &t.id == *id))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        let ids: Vec<&str> = prepared.spec.tests.iter().map(|t| t.id.as_str()).collect();
+        eprintln!(
+            "error: `{}` has no test {}\n  help: its tests are {}",
+            args.spec.display(),
+            unknown
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            ids.join(", ")
+        );
+        return Ok(ExitStatus::Invalid);
+    }
+    let partial = if args.tests.is_empty() {
+        None
+    } else {
+        prepared.retain_tests(&args.tests)
     };
     let signing_key = match load_signing_key(args.sign.as_deref()) {
         Ok(k) => k,
@@ -64,7 +89,10 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
     }
     let progress = TerminalProgress::new();
     let started = Instant::now();
-    let run_id = attest_engine::prepare::new_run_id(&prepared);
+    let mut run_id = attest_engine::prepare::new_run_id(&prepared);
+    if partial.is_some() {
+        run_id.push_str(attest_engine::prepare::PARTIAL_SUFFIX);
+    }
     let options = RunOptions {
         threads,
         batch: args.batch,
@@ -119,6 +147,9 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
         Err(e) => return engine_failure(e),
     };
     outcome.results.plan_sha256 = args.plan_hash.as_ref().map(|_| spec_sha256.clone());
+    if let Some(warning) = partial {
+        outcome.results.warnings.insert(0, warning);
+    }
     attest_evidence::write_bundle(&out, &prepared, &outcome, signing_key.as_ref())
         .map_err(bundle_error)?;
     Ok(report(&outcome.results, started, &out))

@@ -22,6 +22,12 @@ pub struct Data {
     /// table's folder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<String>,
+    /// Whether image paths may lead outside the image folder (the table's folder, or
+    /// `images`): absolute paths, `..` above it, symbolic links pointing out. Off by default,
+    /// so that a spec or table from elsewhere cannot make Attest read — and hash into its
+    /// evidence — files it was not meant to; turn it on only for a spec you trust.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_images_outside: bool,
     /// The reference-standard label column and how to read it.
     pub label: LabelSpec,
     /// Column identifying the unit of independence (usually the patient). When set, every
