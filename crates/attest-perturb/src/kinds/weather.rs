@@ -782,8 +782,19 @@ fn frost_texture(width: usize, height: usize, seeds: &Seeds) -> (Vec<f32>, &'sta
             style,
         );
     }
-    let master = FROST_MASTERS[FROST_MASTER_OF[index]]
-        .get_or_init(|| styled_frost_texture((mw, mh), style, 1.0, &Seeds::new(FROST_MASTER_SEED)));
+    let cell = &FROST_MASTERS[FROST_MASTER_OF[index]];
+    let master = match cell.get() {
+        Some(master) => master,
+        None => {
+            // Made outside the cell's lock, never inside `get_or_init`: the synthesis runs
+            // parallel loops, and a rayon worker waiting on them steals other jobs — another
+            // frost call needing this same master then blocked on the cell forever (a
+            // deadlock seen with two tests perturbing at once). Two threads may make it at
+            // the same time; the results are identical and the first stored is kept.
+            let made = styled_frost_texture((mw, mh), style, 1.0, &Seeds::new(FROST_MASTER_SEED));
+            cell.get_or_init(move || made)
+        }
+    };
     let mut rng = seeds.global(stream_key(KEY_FROST, 0, 3, 0));
     let y0 = rng.below((mh - height + 1) as u64) as usize;
     let x0 = rng.below((mw - width + 1) as u64) as usize;
