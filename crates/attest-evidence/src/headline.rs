@@ -95,13 +95,26 @@ pub fn worst_criterion(t: &TestResult) -> Option<String> {
     let value = worst
         .value
         .map_or_else(|| "undefined".to_string(), |v| format!("{v:.3}"));
+    // A drop carries its paired interval on the matching `drop:` estimate.
+    let interval = t
+        .estimates
+        .iter()
+        .filter(|e| e.metric.starts_with(&format!("{}:", worst.quantity)))
+        .find(|e| {
+            e.variant
+                .as_ref()
+                .is_some_and(|v| worst.on == format!("{} ({v})", e.cohort))
+        })
+        .and_then(|e| e.ci.as_ref())
+        .map(|c| format!(" [{:.3}, {:.3}]", c.lower, c.upper))
+        .unwrap_or_default();
     let breaking = t
         .breaking_level
         .as_ref()
         .map(|l| format!("; breaks at {l}"))
         .unwrap_or_default();
     Some(format!(
-        "{} {value} on {}, required {}{breaking}",
+        "{} {value}{interval} on {}, required {}{breaking}",
         worst.quantity.replace('_', " "),
         worst.on,
         worst.criterion
@@ -138,6 +151,40 @@ mod tests {
         assert_eq!(
             headline(&test),
             "auc difference +0.020 [-0.005, +0.045] vs trained n=183, required lower bound > -0.01"
+        );
+    }
+
+    #[test]
+    fn a_robustness_headline_gives_the_worst_drop_with_its_interval_and_breaking_level() {
+        let estimate = |metric: &str, variant: &str, value: f64, ci: Option<(f64, f64)>| {
+            serde_json::json!({
+                "metric": metric, "cohort": "test", "variant": variant, "value": value,
+                "n": 183, "positives": 90, "negatives": 93,
+                "ci": ci.map(|(lower, upper)| serde_json::json!({
+                    "lower": lower, "upper": upper, "method": "delong", "level": 0.95 }))
+            })
+        };
+        let criterion = |on: &str, value: f64, verdict: &str| {
+            serde_json::json!({ "quantity": "drop", "criterion": "<= 0.05", "on": on,
+                                "value": value, "verdict": verdict })
+        };
+        let test: TestResult = serde_json::from_value(serde_json::json!({
+            "id": "ROB-001", "kind": "robustness", "traces": [], "verdict": "FAIL",
+            "allow_inconclusive": false, "breaking_level": "noise@3",
+            "estimates": [
+                estimate("auc", "original", 0.92, Some((0.88, 0.96))),
+                estimate("drop:auc", "noise@1", 0.01, Some((-0.01, 0.03))),
+                estimate("auc", "noise@1", 0.91, Some((0.87, 0.95))),
+                estimate("drop:auc", "noise@3", 0.08, Some((0.05, 0.11))),
+                estimate("auc", "noise@3", 0.84, Some((0.79, 0.89))),
+            ],
+            "criteria": [criterion("test (noise@1)", 0.01, "PASS"),
+                         criterion("test (noise@3)", 0.08, "FAIL")]
+        }))
+        .unwrap();
+        assert_eq!(
+            headline(&test),
+            "drop 0.080 [0.050, 0.110] on test (noise@3), required <= 0.05; breaks at noise@3"
         );
     }
 }

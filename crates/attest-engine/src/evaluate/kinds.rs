@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use attest_spec::catalog::{metric_info, MetricInfo};
 use attest_spec::infer_kind;
-use attest_spec::results::{CriterionResult, Estimate, TestResult, Verdict};
+use attest_spec::results::{CriterionResult, Estimate, Interval, TestResult, Verdict};
 use attest_spec::types::{Correction, Criterion, Test, TestKind};
 use attest_stats::ci::proportion::proportion_interval;
 use attest_stats::ci::{IntervalMethod, Level};
@@ -396,6 +396,42 @@ fn worsening(metric: &MetricInfo, original: f64, perturbed: f64) -> f64 {
     }
 }
 
+/// The interval of a robustness drop (worsening from the unperturbed to the perturbed
+/// images of the same cases): the paired difference of `compare::difference` (DeLong for
+/// AUC, a paired bootstrap otherwise), turned so that a positive drop is a worsening.
+/// `None` where the interval is undefined; the drop itself is still reported.
+fn drop_interval(
+    ev: &Evaluator<'_>,
+    test: &Test,
+    metric: &'static MetricInfo,
+    point: Option<&Resolved>,
+    (original, perturbed): (&BinaryData, &BinaryData),
+    cohort: &str,
+    label: &str,
+) -> Option<Interval> {
+    let difference = super::compare::difference(
+        test,
+        metric,
+        super::compare::Pair {
+            ours: (original, point),
+            theirs: (perturbed, point),
+        },
+        cohort,
+        level(test),
+        seed(ev, test, cohort, &format!("drop {label}")),
+    );
+    let ci = difference.ci?;
+    Some(if metric.higher_is_better {
+        ci
+    } else {
+        Interval {
+            lower: -ci.upper,
+            upper: -ci.lower,
+            ..ci
+        }
+    })
+}
+
 fn robustness(
     ev: &Evaluator<'_>,
     test: &Test,
@@ -452,6 +488,17 @@ fn robustness(
                 format!("{cohort_name} ({label})"),
                 drop,
             ));
+            let ci = drop.and_then(|_| {
+                drop_interval(
+                    ev,
+                    test,
+                    metric,
+                    point,
+                    (&original, &perturbed),
+                    &cohort_name,
+                    &label,
+                )
+            });
             estimates.push(Estimate {
                 metric: format!("drop:{}", metric.name),
                 cohort: cohort_name.clone(),
@@ -462,7 +509,7 @@ fn robustness(
                 negatives: shifted.negatives,
                 clusters: None,
                 at: shifted.at.clone(),
-                ci: None,
+                ci,
                 adjusted_p: None,
                 undefined: drop.is_none().then(|| "an estimate is undefined".into()),
             });

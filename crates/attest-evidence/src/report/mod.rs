@@ -744,17 +744,21 @@ fn robustness_plot(t: &TestResult) -> Option<String> {
         .iter()
         .filter_map(|e| e.ci.as_ref().map(|c| c.upper).or(e.value))
         .collect();
+    let limit = robustness_limit(t, &metric, baseline);
+    let limit_value = limit.as_ref().map_or(baseline, |(v, _)| *v);
     let lo = lows
         .iter()
         .copied()
         .fold(f64::INFINITY, f64::min)
         .min(baseline)
+        .min(limit_value)
         - 0.02;
     let hi = highs
         .iter()
         .copied()
         .fold(f64::NEG_INFINITY, f64::max)
         .max(baseline)
+        .max(limit_value)
         + 0.02;
     let mut chart = Chart::new(
         460.0,
@@ -764,6 +768,9 @@ fn robustness_plot(t: &TestResult) -> Option<String> {
     );
     chart.axes_with("", &metric, 4, (false, true));
     chart.hline(baseline, &format!("unperturbed {baseline:.3}"), "#555");
+    if let Some((value, text)) = &limit {
+        chart.hline(*value, text, FAIL);
+    }
     let labels: Vec<String> = levels
         .iter()
         .map(|e| e.variant.clone().unwrap_or_default())
@@ -796,7 +803,37 @@ fn robustness_plot(t: &TestResult) -> Option<String> {
             },
         );
     }
+    if let Some(breaking) = &t.breaking_level {
+        if let Some(i) = labels.iter().position(|l| l == breaking) {
+            chart.vline(i as f64 - 0.5, "breaks here", FAIL);
+        }
+    }
     Some(chart.finish(&format!("{}: {metric} by perturbation level", t.id)))
+}
+
+/// Where a robustness test's criterion puts the lowest acceptable value of `metric` (the
+/// highest, for metrics where lower is better), and how to label that line: a `drop` limit
+/// counts from the unperturbed value, an `estimate`/`lower` bound is the value itself.
+fn robustness_limit(t: &TestResult, metric: &str, baseline: f64) -> Option<(f64, String)> {
+    let higher_is_better =
+        attest_spec::catalog::metric_info(metric).is_none_or(|m| m.higher_is_better);
+    t.criteria.iter().find_map(|c| {
+        let bound = criterion_bound(&c.criterion)?;
+        match c.quantity.as_str() {
+            "drop" => {
+                let limit = if higher_is_better {
+                    baseline - bound
+                } else {
+                    baseline + bound
+                };
+                Some((limit, format!("limit: drop {} ({limit:.3})", c.criterion)))
+            }
+            "estimate" | "lower" | "upper" => {
+                Some((bound, format!("limit: {} {}", c.quantity, c.criterion)))
+            }
+            _ => None,
+        }
+    })
 }
 
 fn forest_plot(t: &TestResult) -> Option<String> {
