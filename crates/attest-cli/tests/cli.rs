@@ -613,6 +613,36 @@ fn a_model_input_that_contradicts_the_spec_is_an_error_at_model_input() {
 }
 
 #[test]
+fn a_model_file_that_is_not_what_its_key_says_is_named_for_what_it_is() {
+    let dir = example_copy(|t| t.replace("onnx: models/nodule_cnn.onnx", "onnx: checkpoint.onnx"));
+    // A PyTorch checkpoint (zip) saved under an .onnx name, and a Git LFS pointer.
+    std::fs::write(
+        dir.path().join("checkpoint.onnx"),
+        b"PK\x03\x04archive/data.pkl",
+    )
+    .unwrap();
+    let out = attest(&["validate", "attest.yaml"], dir.path());
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("attest::model::load"), "{text}");
+    assert!(
+        text.contains("is named under `onnx:` but is a zip archive"),
+        "{text}"
+    );
+    assert!(text.contains("torch.onnx.export"), "{text}");
+    std::fs::write(
+        dir.path().join("checkpoint.onnx"),
+        b"version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n",
+    )
+    .unwrap();
+    let text = stdout(&attest(&["validate", "attest.yaml"], dir.path()));
+    assert!(
+        text.contains("a Git LFS pointer") && text.contains("git lfs pull"),
+        "{text}"
+    );
+}
+
+#[test]
 fn predict_scores_every_case_of_a_cohort_and_writes_a_csv() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("scores.csv");
@@ -1172,4 +1202,251 @@ fn run_test_runs_only_the_named_tests_and_marks_the_run_partial() {
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert!(stderr.contains("has no test `FAIR-9`"), "{stderr}");
     assert!(stderr.contains("DATA-001, PERF-001, FAIR-001"), "{stderr}");
+}
+
+/// `attest` in `dir` with its own prediction cache.
+fn attest_with_cache(dir: &Path, cache: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_attest"));
+    c.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("ATTEST_CACHE_DIR", cache);
+    c
+}
+
+/// Files and folders in `dir` whose names start with `prefix` (e.g. staging folders).
+fn entries_starting(dir: &Path, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn concurrent_runs_sharing_a_cache_agree_and_leave_it_whole() {
+    let dir = example_without_perturbations();
+    let cache = tempfile::tempdir().unwrap();
+    let start = |out: &str| {
+        attest_with_cache(dir.path(), cache.path())
+            .args(["run", "attest.yaml", "--out", out, "--threads", "1"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start("a"), start("b"));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(matches!(a.status.code(), Some(0 | 1 | 3)), "{}", stdout(&a));
+    assert_eq!(a.status.code(), b.status.code(), "{}", stdout(&b));
+    assert_eq!(
+        stable_results(&dir.path().join("a")),
+        stable_results(&dir.path().join("b")),
+        "two runs of one spec sharing a cache give the same results"
+    );
+    // Every case is in the cache once, readable: a third run scores nothing.
+    assert_eq!(cache_entries(cache.path()), 300);
+    let third = attest_with_cache(dir.path(), cache.path())
+        .args(["run", "attest.yaml", "--out", "c"])
+        .output()
+        .unwrap();
+    assert_eq!(third.status.code(), a.status.code(), "{}", stdout(&third));
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("c/results.json")).unwrap()).unwrap();
+    assert_eq!(
+        results["inference"]["cached"], 300,
+        "{}",
+        results["inference"]
+    );
+    assert_eq!(results["inference"]["computed"], 0);
+    assert_eq!(
+        stable_results(&dir.path().join("a")),
+        stable_results(&dir.path().join("c"))
+    );
+    for out in ["a", "b", "c"] {
+        let verified = attest_with_cache(dir.path(), cache.path())
+            .args(["verify", out])
+            .output()
+            .unwrap();
+        assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
+    }
+}
+
+/// A full disk while the bundle is written (simulated with a file-size limit: writes past
+/// it fail with EFBIG, as they fail with ENOSPC on a full disk) leaves no new bundle, no
+/// staging folder, and the earlier bundle in the same place untouched.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_while_writing_the_bundle_leaves_the_earlier_bundle_and_no_other() {
+    let dir = example_without_perturbations();
+    let cache = tempfile::tempdir().unwrap();
+    let first = attest_with_cache(dir.path(), cache.path())
+        .args(["run", "attest.yaml", "--out", "run"])
+        .output()
+        .unwrap();
+    let code = first.status.code();
+    assert!(matches!(code, Some(0 | 1 | 3)), "{}", stdout(&first));
+    let before = std::fs::read(dir.path().join("run/manifest.json")).unwrap();
+
+    // The same run again (every prediction from the cache), with files limited to 100 KB:
+    // the report cannot be written. `trap '' XFSZ` makes the write fail instead of the
+    // signal killing the process; the ignored signal survives `exec`.
+    let limited = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -f 200; trap '' XFSZ; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_attest"),
+            "run",
+            "attest.yaml",
+            "--out",
+            "run",
+        ])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("ATTEST_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&limited.stderr);
+    assert_eq!(
+        limited.status.code(),
+        Some(4),
+        "{}\n{stderr}",
+        stdout(&limited)
+    );
+    assert!(
+        stderr.contains("File too large"),
+        "the OS's reason is shown: {stderr}"
+    );
+    assert!(
+        entries_starting(dir.path(), ".run.").is_empty(),
+        "no staging folder is left behind: {:?}",
+        entries_starting(dir.path(), ".run.")
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("run/manifest.json")).unwrap(),
+        before,
+        "the earlier bundle is untouched"
+    );
+    let verified = attest_with_cache(dir.path(), cache.path())
+        .args(["verify", "run"])
+        .output()
+        .unwrap();
+    assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
+}
+
+/// An image deleted while the run is scoring: by default the run stops, names the case and
+/// the reason, and writes no bundle; with `on_case_error: exclude` it finishes with a
+/// complete bundle that lists the case as excluded, and `verify` names the missing input.
+#[test]
+fn an_image_deleted_mid_run_stops_the_run_or_is_an_excluded_case_in_a_complete_bundle() {
+    let dir = example_without_perturbations();
+    // A real copy of the data (the example's is linked): this test deletes an image.
+    std::fs::remove_file(dir.path().join("data")).unwrap();
+    let source = root().join("examples/chest-xray/data");
+    std::fs::create_dir_all(dir.path().join("data/images")).unwrap();
+    std::fs::copy(source.join("cases.csv"), dir.path().join("data/cases.csv")).unwrap();
+    for entry in std::fs::read_dir(source.join("images")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            dir.path()
+                .join("data/images")
+                .join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    // The last case of the table is scored last.
+    let table = std::fs::read_to_string(dir.path().join("data/cases.csv")).unwrap();
+    let header: Vec<&str> = table.lines().next().unwrap().split(',').collect();
+    let image_column = header.iter().position(|c| *c == "file").unwrap();
+    let last = table.lines().last().unwrap();
+    let last_case = last.split(',').next().unwrap().to_string();
+    let relative = last.split(',').nth(image_column).unwrap();
+    let victim = dir.path().join("data").join(relative);
+    // Runs the spec, deleting the victim once 24 cases are scored.
+    let run_deleting = |out: &str| {
+        std::fs::copy(source.join(relative), &victim).unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let child = attest_with_cache(dir.path(), cache.path())
+            .args([
+                "run",
+                "attest.yaml",
+                "--out",
+                out,
+                "--threads",
+                "1",
+                "--batch",
+                "4",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        while cache_entries(cache.path()) < 24 {
+            assert!(std::time::Instant::now() < deadline, "no progress");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::fs::remove_file(&victim).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            cache_entries(cache.path()) < 300,
+            "deleted too late to prove anything"
+        );
+        let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        (out.status.code(), text)
+    };
+
+    let (code, text) = run_deleting("stopped");
+    assert_eq!(code, Some(4), "{text}");
+    assert!(
+        text.contains(&format!("`{last_case}`")) && text.contains("No such file"),
+        "the case and the reason are named: {text}"
+    );
+    assert!(
+        text.contains("on_case_error: exclude"),
+        "and the fix: {text}"
+    );
+    assert!(!dir.path().join("stopped").exists(), "no bundle");
+    assert!(entries_starting(dir.path(), ".stopped.").is_empty());
+
+    let spec = dir.path().join("attest.yaml");
+    let original = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, format!("on_case_error: exclude\n{original}")).unwrap();
+    let (code, text) = run_deleting("excluded");
+    assert!(matches!(code, Some(0 | 1 | 3)), "{text}");
+    let results = std::fs::read_to_string(dir.path().join("excluded/results.json")).unwrap();
+    assert!(
+        results.contains(&last_case) && results.contains("No such file"),
+        "results.json lists the excluded case with the reason"
+    );
+    // The bundle is whole; against the inputs, verify names the deleted image as not present
+    // (inputs may be archived elsewhere, so that alone is no failure).
+    let cache = tempfile::tempdir().unwrap();
+    let bundle_only = attest_with_cache(dir.path(), cache.path())
+        .args(["verify", "excluded", "--no-inputs"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        bundle_only.status.code(),
+        Some(0),
+        "{}",
+        stdout(&bundle_only)
+    );
+    let with_inputs = attest_with_cache(dir.path(), cache.path())
+        .args(["verify", "excluded"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        with_inputs.status.code(),
+        Some(0),
+        "{}",
+        stdout(&with_inputs)
+    );
+    let listed = stdout(&with_inputs);
+    assert!(
+        listed.contains("input not present (not checked)")
+            && listed.contains(relative.rsplit('/').next().unwrap())
+            && listed.contains("1 not present"),
+        "{listed}"
+    );
 }

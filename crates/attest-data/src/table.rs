@@ -22,6 +22,19 @@ pub enum TableError {
         /// The reason.
         source: std::io::Error,
     },
+    /// The table is larger than Attest reads (a decompression bomb, or a file that is not a
+    /// case table); checked before the rows are parsed.
+    #[error("`{path}`: {what} is {value}, over the limit of {limit}; a case table this large is refused before parsing (split it, or check that the file is the case table)")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What was measured, e.g. "the decompressed size in bytes".
+        what: &'static str,
+        /// The measured value.
+        value: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// polars could not parse the file.
     #[error("cannot parse `{path}`: {message}")]
     Parse {
@@ -88,22 +101,96 @@ impl TableFormat {
     }
 }
 
+/// The largest case table Attest reads. A table is held in memory whole, so these bound the
+/// memory a crafted or mistaken file can take: a gzip or Parquet bomb is stopped by its
+/// decompressed size before its rows are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableLimits {
+    /// Largest table in bytes: the file, and for CSV.GZ and Parquet also its decompressed
+    /// size.
+    pub max_bytes: u64,
+    /// Largest number of rows.
+    pub max_rows: u64,
+}
+
+impl Default for TableLimits {
+    /// 2 GiB and 10 million rows: the NIH ChestX-ray14 table (112,120 rows) is 7.5 MB, so
+    /// the largest public imaging cohorts fit a hundred times over.
+    fn default() -> Self {
+        TableLimits {
+            max_bytes: 2 << 30,
+            max_rows: 10_000_000,
+        }
+    }
+}
+
 impl Table {
-    /// Reads the whole table at `path`.
+    /// Reads the whole table at `path` within the default [`TableLimits`].
     pub fn read(path: &Path) -> Result<Table, TableError> {
+        Table::read_with_limits(path, &TableLimits::default())
+    }
+
+    /// Reads the whole table at `path`, refusing one over `limits` before parsing its rows.
+    pub fn read_with_limits(path: &Path, limits: &TableLimits) -> Result<Table, TableError> {
         let format = TableFormat::of(path).ok_or_else(|| TableError::UnsupportedFormat {
             path: path.to_path_buf(),
         })?;
-        // Open first so a missing file is an I/O error with its OS reason, not a polars one.
-        let file = std::fs::File::open(path).map_err(|source| TableError::Io {
+        let io = |source| TableError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        // Open first so a missing file is an I/O error with its OS reason, not a polars one.
+        let file = std::fs::File::open(path).map_err(io)?;
+        let too_large = |what, value: u64, limit: u64| {
+            if value > limit {
+                Err(TableError::TooLarge {
+                    path: path.to_path_buf(),
+                    what,
+                    value,
+                    limit,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        let size = file.metadata().map_err(io)?.len();
+        too_large("the file size in bytes", size, limits.max_bytes)?;
         let parse_error = |e: PolarsError| TableError::Parse {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
+        let gzip = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".gz"));
         let frame = match format {
+            TableFormat::Csv if gzip => {
+                // Decompress here, counting, so a gzip bomb stops at the limit instead of
+                // filling memory inside the CSV reader.
+                let mut text = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(
+                        flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)),
+                        limits.max_bytes + 1,
+                    ),
+                    &mut text,
+                )
+                .map_err(|e| TableError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!("not a readable gzip file: {e}"),
+                })?;
+                too_large(
+                    "the decompressed size in bytes",
+                    text.len() as u64,
+                    limits.max_bytes,
+                )?;
+                CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(Some(10_000))
+                    .into_reader_with_file_handle(std::io::Cursor::new(text))
+                    .finish()
+                    .map_err(parse_error)?
+            }
             TableFormat::Csv => {
                 drop(file);
                 CsvReadOptions::default()
@@ -113,8 +200,24 @@ impl Table {
                     .and_then(|reader| reader.finish())
                     .map_err(parse_error)?
             }
-            TableFormat::Parquet => ParquetReader::new(file).finish().map_err(parse_error)?,
+            TableFormat::Parquet => {
+                let mut reader = ParquetReader::new(file);
+                let metadata = reader.get_metadata().map_err(parse_error)?;
+                too_large("the row count", metadata.num_rows as u64, limits.max_rows)?;
+                let decompressed: u64 = metadata
+                    .row_groups
+                    .iter()
+                    .map(|g| g.total_byte_size() as u64)
+                    .sum();
+                too_large(
+                    "the decompressed size in bytes",
+                    decompressed,
+                    limits.max_bytes,
+                )?;
+                reader.finish().map_err(parse_error)?
+            }
         };
+        too_large("the row count", frame.height() as u64, limits.max_rows)?;
         Ok(Table {
             path: path.to_path_buf(),
             frame,

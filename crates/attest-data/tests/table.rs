@@ -97,3 +97,104 @@ fn unreadable_inputs_are_typed_errors() {
         "{err}"
     );
 }
+
+/// A gzip CSV that decompresses to `rows` rows of 16 bytes from a few kilobytes.
+fn gzip_bomb(path: &std::path::Path, rows: usize) {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::best(),
+    );
+    gz.write_all(b"case_id,score\n").unwrap();
+    for _ in 0..rows {
+        gz.write_all(b"aaaaaaaaaaa,0.5\n").unwrap();
+    }
+    gz.finish().unwrap();
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_by_its_decompressed_size_before_parsing() {
+    use attest_data::table::TableLimits;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.csv.gz");
+    gzip_bomb(&path, 200_000); // 3.2 MB of text
+    let on_disk = std::fs::metadata(&path).unwrap().len();
+    assert!(on_disk < 64 << 10, "{on_disk}");
+    let limits = TableLimits {
+        max_bytes: 1 << 20,
+        ..TableLimits::default()
+    };
+    let err = Table::read_with_limits(&path, &limits).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TableError::TooLarge {
+                what: "the decompressed size in bytes",
+                value,
+                limit: 1_048_576,
+                ..
+            } if value == (1 << 20) + 1
+        ),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("bomb.csv.gz") && text.contains("over the limit"),
+        "{text}"
+    );
+    // Within the default limits the same file reads, every row.
+    assert_eq!(Table::read(&path).unwrap().len(), 200_000);
+}
+
+#[test]
+fn too_many_rows_are_refused_for_csv_and_before_reading_parquet() {
+    use attest_data::table::TableLimits;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("t.csv");
+    let mut text = String::from("case_id,score\n");
+    for i in 0..100 {
+        text.push_str(&format!("c{i},0.{i}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let limits = TableLimits {
+        max_rows: 50,
+        ..TableLimits::default()
+    };
+    let err = Table::read_with_limits(&csv, &limits).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TableError::TooLarge {
+                what: "the row count",
+                value: 100,
+                limit: 50,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let mut frame = Table::read(&csv).unwrap().frame().clone();
+    let parquet = dir.path().join("t.parquet");
+    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let err = Table::read_with_limits(&parquet, &limits).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TableError::TooLarge {
+                what: "the row count",
+                value: 100,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let small = TableLimits {
+        max_bytes: 64,
+        ..TableLimits::default()
+    };
+    let err = Table::read_with_limits(&parquet, &small).unwrap_err();
+    assert!(matches!(err, TableError::TooLarge { .. }), "{err}");
+    assert_eq!(Table::read(&parquet).unwrap().len(), 100);
+}

@@ -14,6 +14,19 @@ pub enum ModelError {
         /// The operating-system error.
         source: std::io::Error,
     },
+    /// The model file's content is not the format its spec key names (a PyTorch checkpoint
+    /// under `onnx:`, a Git LFS pointer, an HTML page…); found before any parser runs.
+    #[error("model file {} is named under `{key}:` but is {found}", path.display())]
+    WrongContent {
+        /// The file.
+        path: PathBuf,
+        /// The spec key that named it (`onnx` or `safetensors`).
+        key: &'static str,
+        /// What the file is, in words.
+        found: &'static str,
+        /// How to get a loadable file.
+        fix: &'static str,
+    },
     /// The ONNX file could not be parsed or prepared for running.
     #[error("cannot load ONNX model {}: {message}", path.display())]
     Onnx {
@@ -127,6 +140,7 @@ impl ModelError {
             ModelError::OutputShape { .. } => {
                 "a binary model gives one score (or two softmax outputs, the second positive); a multiclass or multilabel model gives one value per entry of `model.output.classes`".into()
             }
+            ModelError::WrongContent { fix, .. } => (*fix).into(),
             ModelError::Weights { .. } => {
                 "check that `architecture` names the network these weights were saved from (tensor names follow torchvision's state_dict)".into()
             }

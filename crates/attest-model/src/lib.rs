@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod candle;
+pub mod content;
 pub mod error;
 pub mod load;
 pub mod network;

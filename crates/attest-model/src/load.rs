@@ -106,6 +106,7 @@ pub fn load(
     let (network, name): (Box<dyn Network>, String) = match *source {
         ModelSource::Onnx(path) => {
             let path = base.join(path);
+            crate::content::expect(&path, crate::content::ModelFormat::Onnx)?;
             let name = path.display().to_string();
             let backend = options
                 .backend

@@ -52,6 +52,19 @@ pub fn run(args: &VerifyArgs) -> Result<ExitStatus, CommandError> {
             let _ = writeln!(text, "✗ {what}: {f}");
         }
     }
+    // Absent inputs are not a failure (inputs may be archived elsewhere), but an auditor
+    // should see which ones could not be checked.
+    const SHOWN: usize = 10;
+    for f in v.inputs_absent.iter().take(SHOWN) {
+        let _ = writeln!(text, "· input not present (not checked): {f}");
+    }
+    if v.inputs_absent.len() > SHOWN {
+        let _ = writeln!(
+            text,
+            "· … and {} more inputs not present",
+            v.inputs_absent.len() - SHOWN
+        );
+    }
     let inputs_line = match &v.inputs_dir {
         None => "inputs not checked".to_string(),
         Some(dir) => format!(

@@ -29,6 +29,7 @@ impl std::fmt::Debug for Weights {
 impl Weights {
     /// Reads `path` (any float dtype; converted to `f32`).
     pub fn read(path: &Path) -> Result<Weights, ModelError> {
+        crate::content::expect(path, crate::content::ModelFormat::Safetensors)?;
         let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
             path: path.to_path_buf(),
             source,
