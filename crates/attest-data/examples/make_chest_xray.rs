@@ -29,12 +29,18 @@
 //! Every draw comes from a ChaCha8 stream seeded by (seed, case number), so the output is
 //! identical on every machine and thread count; images are written as 8-bit PNG, 224×224.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use attest_data::images::{read_image, ReadOptions};
-use attest_perturb::{kind, perturb, Image, Params};
+use attest_perturb::Image;
 use attest_stats::rng::{below, derive_seed, generator, id_part, unit};
-use rand_chacha::ChaCha8Rng;
+
+#[path = "common/mod.rs"]
+mod common;
+use common::{
+    add_nodule, apply_site_effects, pick_by_share, place_nodule, random_crop, write_atomic, Effect,
+    LungFields,
+};
 
 /// Side of the generated images, in pixels.
 const SIDE: u32 = 224;
@@ -78,9 +84,6 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-/// A perturbation kind, its severity and parameter overrides.
-type Effect = (&'static str, u8, Vec<(&'static str, f64)>);
-
 /// One site's acquisition and the difficulty of its nodules.
 struct Site {
     name: &'static str,
@@ -123,17 +126,6 @@ fn sites() -> Vec<Site> {
     ]
 }
 
-fn pick_site(sites: &[Site], u: f64) -> &Site {
-    let mut acc = 0.0;
-    for s in sites {
-        acc += s.share;
-        if u < acc {
-            return s;
-        }
-    }
-    &sites[sites.len() - 1]
-}
-
 /// Square crop of `side` pixels at (x0, y0) of a gray image, resized to SIDE×SIDE, as [0, 1].
 fn crop_resize(image: &Image, x0: usize, y0: usize, side: usize) -> Result<Vec<f64>, String> {
     let dynamic = attest_perturb::io::to_dynamic(image).map_err(|e| e.to_string())?;
@@ -146,33 +138,6 @@ fn crop_resize(image: &Image, x0: usize, y0: usize, side: usize) -> Result<Vec<f
         .iter()
         .map(|&v| f64::from(v) / 65535.0)
         .collect())
-}
-
-/// Adds a smooth dome (1 − (d/r)²)^1.5 of height `contrast` at (cx, cy).
-fn add_nodule(pixels: &mut [f64], cx: f64, cy: f64, radius: f64, contrast: f64) {
-    let side = SIDE as usize;
-    let (x0, x1) = (
-        (cx - radius).floor().max(0.0) as usize,
-        ((cx + radius).ceil() as usize).min(side - 1),
-    );
-    let (y0, y1) = (
-        (cy - radius).floor().max(0.0) as usize,
-        ((cy + radius).ceil() as usize).min(side - 1),
-    );
-    for y in y0..=y1 {
-        for x in x0..=x1 {
-            let d2 =
-                ((x as f64 + 0.5 - cx).powi(2) + (y as f64 + 0.5 - cy).powi(2)) / (radius * radius);
-            if d2 < 1.0 {
-                let v = &mut pixels[y * side + x];
-                *v = (*v + contrast * (1.0 - d2).powf(1.5)).min(1.0);
-            }
-        }
-    }
-}
-
-fn between(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
-    lo + (hi - lo) * unit(rng)
 }
 
 struct Case {
@@ -225,7 +190,8 @@ fn main() -> Result<(), String> {
             args.seed,
             &[id_part("patient"), patient as u64],
         ));
-        let site = pick_site(&sites, unit(&mut rng));
+        let shares: Vec<f64> = sites.iter().map(|s| s.share).collect();
+        let site = &sites[pick_by_share(&shares, unit(&mut rng))];
         let age = 1 + below(&mut rng, 12);
         let sex = if below(&mut rng, 2) == 0 { "F" } else { "M" };
         let split = args.split.clone().unwrap_or_else(|| {
@@ -269,46 +235,37 @@ fn main() -> Result<(), String> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let (w, h) = (source.width() as f64, source.height() as f64);
-        let side = (w.min(h) * between(&mut rng, 0.60, 0.85)).floor();
-        let cx = w / 2.0 + between(&mut rng, -0.06, 0.06) * w;
-        let cy = h / 2.0 + between(&mut rng, -0.06, 0.06) * h;
-        let x0 = (cx - side / 2.0).clamp(0.0, w - side);
-        let y0 = (cy - side / 2.0).clamp(0.0, h - side);
+        let (side, x0, y0) = random_crop(&mut rng, w, h);
         let mut pixels = crop_resize(source, x0 as usize, y0 as usize, side as usize)?;
         let site = sites.iter().find(|s| s.name == case.site).ok_or("site")?;
         if case.finding == "nodule" {
             // An approximate lung field of the source image (left or right), in its pixels,
             // intersected with the crop; then mapped to the 224×224 output.
-            let right = below(&mut rng, 2) == 1;
-            let (lx0, lx1) = if right { (0.56, 0.74) } else { (0.26, 0.44) };
-            let scale = f64::from(SIDE) / side;
-            let radius = between(&mut rng, 4.0, 9.0);
-            let margin = radius / scale + 2.0;
-            let fx0 = (lx0 * w).max(x0 + margin);
-            let fx1 = (lx1 * w).min(x0 + side - margin);
-            let fy0 = (0.32 * h).max(y0 + margin);
-            let fy1 = (0.64 * h).min(y0 + side - margin);
-            let nx = (between(&mut rng, fx0, fx1.max(fx0)) - x0) * scale;
-            let ny = (between(&mut rng, fy0, fy1.max(fy0)) - y0) * scale;
-            let contrast = between(&mut rng, site.contrast.0, site.contrast.1);
-            add_nodule(&mut pixels, nx, ny, radius, contrast);
-            case.nodule = Some((nx, ny, radius, contrast));
+            let fields = LungFields {
+                left: (0.26, 0.44),
+                right: (0.56, 0.74),
+                vertical: (0.32, 0.64),
+                radius: (4.0, 9.0),
+            };
+            let crop = (side, x0, y0);
+            let nodule = place_nodule(
+                &mut rng,
+                &fields,
+                (w, h),
+                crop,
+                f64::from(SIDE),
+                site.contrast,
+            );
+            add_nodule(&mut pixels, SIDE as usize, nodule);
+            case.nodule = Some(nodule);
         }
         let samples: Vec<u8> = pixels
             .iter()
             .map(|&v| (v * 255.0).round().clamp(0.0, 255.0) as u8)
             .collect();
-        let mut image =
+        let image =
             Image::gray8(SIDE as usize, SIDE as usize, samples).map_err(|e| e.to_string())?;
-        for (k, (name, severity, overrides)) in site.effects.iter().enumerate() {
-            let def = kind(name).map_err(|e| e.to_string())?;
-            let mut params: Params = def.severity(*severity, None).map_err(|e| e.to_string())?;
-            for (p, v) in overrides {
-                params = params.with(p, *v).map_err(|e| e.to_string())?;
-            }
-            let seed = derive_seed(args.seed, &[id_part("site-effect"), i as u64, k as u64]);
-            image = perturb(&image, &params, seed).map_err(|e| e.to_string())?;
-        }
+        let image = apply_site_effects(image, &site.effects, args.seed, i)?;
         let path = args.out.join(&case.file);
         attest_perturb::io::write_image(&image, &path).map_err(|e| e.to_string())?;
     }
@@ -334,10 +291,4 @@ fn main() -> Result<(), String> {
         args.out.display()
     );
     Ok(())
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
 }

@@ -31,13 +31,19 @@
 
 use std::path::{Path, PathBuf};
 
-use attest_perturb::{kind, perturb, Image, Params};
+use attest_perturb::Image;
 use attest_stats::rng::{below, derive_seed, generator, id_part, unit};
 use dicom_core::value::{PrimitiveValue, C};
 use dicom_core::{DataElement, VR};
 use dicom_dictionary_std::{tags, uids};
 use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
-use rand_chacha::ChaCha8Rng;
+
+#[path = "common/mod.rs"]
+mod common;
+use common::{
+    add_nodule, apply_site_effects, pick_by_share, place_nodule, random_crop, write_atomic, Effect,
+    LungFields,
+};
 
 /// Side of the generated images, in pixels.
 const SIDE: usize = 128;
@@ -79,9 +85,6 @@ fn parse_args() -> Result<Args, String> {
         cases,
     })
 }
-
-/// A perturbation kind, its severity and parameter overrides.
-type Effect = (&'static str, u8, Vec<(&'static str, f64)>);
 
 /// How one site stores its pixels, and what its acquisition does to them.
 struct Site {
@@ -140,21 +143,6 @@ fn sites() -> Vec<Site> {
             effects: vec![("poisson_dose", 1, vec![("dose_fraction", 0.25)])],
         },
     ]
-}
-
-fn pick_site(sites: &[Site], u: f64) -> &Site {
-    let mut acc = 0.0;
-    for s in sites {
-        acc += s.share;
-        if u < acc {
-            return s;
-        }
-    }
-    &sites[sites.len() - 1]
-}
-
-fn between(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
-    lo + (hi - lo) * unit(rng)
 }
 
 /// The source radiograph as display values in [0, 1] (window applied, MONOCHROME1 inverted).
@@ -232,19 +220,6 @@ fn crop_area(source: &Source, x0: f64, y0: f64, side: f64) -> Vec<f64> {
     out
 }
 
-/// Adds a smooth dome (1 − (d/r)²)^1.5 of height `contrast` at (cx, cy).
-fn add_nodule(pixels: &mut [f64], cx: f64, cy: f64, radius: f64, contrast: f64) {
-    for (y, row) in pixels.chunks_exact_mut(SIDE).enumerate() {
-        for (x, v) in row.iter_mut().enumerate() {
-            let d2 =
-                ((x as f64 + 0.5 - cx).powi(2) + (y as f64 + 0.5 - cy).powi(2)) / (radius * radius);
-            if d2 < 1.0 {
-                *v = (*v + contrast * (1.0 - d2).powf(1.5)).min(1.0);
-            }
-        }
-    }
-}
-
 /// A DICOM UID under the `2.25` (UUID-derived) root, from the seed and stable names.
 fn uid(seed: u64, parts: &[u64]) -> String {
     let hi = derive_seed(seed, parts);
@@ -280,10 +255,8 @@ fn main() -> Result<(), String> {
             &[id_part("patient"), patient as u64],
         ));
         let u = unit(&mut rng);
-        let site_index = sites
-            .iter()
-            .position(|s| std::ptr::eq(s, pick_site(&sites, u)))
-            .unwrap_or(0);
+        let shares: Vec<f64> = sites.iter().map(|s| s.share).collect();
+        let site_index = pick_by_share(&shares, u);
         let age = 35 + below(&mut rng, 50);
         let sex = if below(&mut rng, 2) == 0 { "F" } else { "M" };
         let split = if unit(&mut rng) < 0.4 { "tune" } else { "test" };
@@ -312,45 +285,30 @@ fn main() -> Result<(), String> {
     for (i, case) in cases.iter_mut().enumerate() {
         let mut rng = generator(derive_seed(args.seed, &[id_part("case"), i as u64]));
         let site = &sites[case.site_index];
-        let side = (w.min(h) * between(&mut rng, 0.60, 0.85)).floor();
-        let cx = w / 2.0 + between(&mut rng, -0.06, 0.06) * w;
-        let cy = h / 2.0 + between(&mut rng, -0.06, 0.06) * h;
-        let x0 = (cx - side / 2.0).clamp(0.0, w - side).floor();
-        let y0 = (cy - side / 2.0).clamp(0.0, h - side).floor();
+        let (side, x0, y0) = random_crop(&mut rng, w, h);
+        let (x0, y0) = (x0.floor(), y0.floor());
         let mut pixels = crop_area(&source, x0, y0, side);
         if case.finding == "nodule" {
             // An approximate lung field of the source (left or right), intersected with the
             // crop, mapped to the output grid.
-            let right = below(&mut rng, 2) == 1;
-            let (lx0, lx1) = if right { (0.60, 0.82) } else { (0.18, 0.40) };
-            let scale = SIDE as f64 / side;
-            let radius = between(&mut rng, 2.5, 5.0);
-            let margin = radius / scale + 2.0;
-            let fx0 = (lx0 * w).max(x0 + margin);
-            let fx1 = (lx1 * w).min(x0 + side - margin);
-            let fy0 = (0.18 * h).max(y0 + margin);
-            let fy1 = (0.60 * h).min(y0 + side - margin);
-            let nx = (between(&mut rng, fx0, fx1.max(fx0)) - x0) * scale;
-            let ny = (between(&mut rng, fy0, fy1.max(fy0)) - y0) * scale;
-            let contrast = between(&mut rng, site.contrast.0, site.contrast.1);
-            add_nodule(&mut pixels, nx, ny, radius, contrast);
-            case.nodule = Some((nx, ny, radius, contrast));
+            let fields = LungFields {
+                left: (0.18, 0.40),
+                right: (0.60, 0.82),
+                vertical: (0.18, 0.60),
+                radius: (2.5, 5.0),
+            };
+            let crop = (side, x0, y0);
+            let nodule = place_nodule(&mut rng, &fields, (w, h), crop, SIDE as f64, site.contrast);
+            add_nodule(&mut pixels, SIDE, nodule);
+            case.nodule = Some(nodule);
         }
         // Site acquisition, applied to the display image at 16 bits.
         let samples: Vec<u16> = pixels
             .iter()
             .map(|&v| (v * 65535.0).round().clamp(0.0, 65535.0) as u16)
             .collect();
-        let mut image = Image::gray16(SIDE, SIDE, samples).map_err(|e| e.to_string())?;
-        for (k, (name, severity, overrides)) in site.effects.iter().enumerate() {
-            let def = kind(name).map_err(|e| e.to_string())?;
-            let mut params: Params = def.severity(*severity, None).map_err(|e| e.to_string())?;
-            for (p, v) in overrides {
-                params = params.with(p, *v).map_err(|e| e.to_string())?;
-            }
-            let seed = derive_seed(args.seed, &[id_part("site-effect"), i as u64, k as u64]);
-            image = perturb(&image, &params, seed).map_err(|e| e.to_string())?;
-        }
+        let image = Image::gray16(SIDE, SIDE, samples).map_err(|e| e.to_string())?;
+        let image = apply_site_effects(image, &site.effects, args.seed, i)?;
         let display: Vec<f64> = match image.as_u16() {
             Some(v) => v.iter().map(|&s| f64::from(s) / 65535.0).collect(),
             None => return Err("the site effects changed the pixel type".into()),
@@ -492,11 +450,5 @@ fn write_dicom(
         .map_err(|e| e.to_string())?;
     let tmp = path.with_extension("tmp");
     file.write_to_file(&tmp).map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, path).map_err(|e| e.to_string())
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, path).map_err(|e| e.to_string())
 }

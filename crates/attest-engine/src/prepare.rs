@@ -109,6 +109,7 @@ pub fn prepare(spec_path: &Path) -> Result<Prepared, PrepareError> {
         base_dir,
         cases,
         cohorts,
+        partial: None,
     })
 }
 
@@ -122,7 +123,12 @@ pub fn new_run_id(prepared: &Prepared) -> String {
     let digest = attest_data::hash::sha256_bytes(
         format!("{}{now}{}", prepared.source.text, std::process::id()).as_bytes(),
     );
-    format!("{now}-{}", &digest[..8])
+    let suffix = if prepared.partial.is_some() {
+        PARTIAL_SUFFIX
+    } else {
+        ""
+    };
+    format!("{now}-{}{suffix}", &digest[..8])
 }
 
 /// What a partial run's id ends with, so its folder says so at a glance.
@@ -131,19 +137,21 @@ pub const PARTIAL_SUFFIX: &str = "-partial";
 impl Prepared {
     /// Keeps only the tests whose ids are in `ids` (unknown ids are ignored), for a quick
     /// check of some tests: the others' variants are then neither scored nor evaluated.
-    /// Returns the warning a **partial** run must carry — naming what ran, and saying that
-    /// its bundle is not evidence for the whole spec — when any test was left out; `None`
-    /// when every test stays.
+    /// When any test was left out the run is **partial**: [`Prepared::partial`] holds the
+    /// warning its results and report carry first (naming what ran, and saying that its
+    /// bundle is not evidence for the whole spec), its run id ends in [`PARTIAL_SUFFIX`],
+    /// and that warning is returned; `None` when every test stays.
     pub fn retain_tests(&mut self, ids: &[String]) -> Option<String> {
         let all = self.spec.tests.len();
         self.spec.tests.retain(|t| ids.contains(&t.id));
         let ran: Vec<&str> = self.spec.tests.iter().map(|t| t.id.as_str()).collect();
-        (ran.len() < all).then(|| {
+        self.partial = (ran.len() < all).then(|| {
             format!(
                 "partial run: only {} of the spec's {all} tests ran ({}); this bundle is not evidence for the whole spec",
                 ran.len(),
                 ran.join(", ")
             )
-        })
+        });
+        self.partial.clone()
     }
 }

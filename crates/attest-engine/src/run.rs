@@ -36,6 +36,10 @@ pub struct Prepared {
     pub cases: Cases,
     /// The cohorts (`all` first).
     pub cohorts: Vec<CohortCases>,
+    /// Set by [`Prepared::retain_tests`] when only some of the spec's tests will run: the
+    /// warning that the run's results and report carry first. A partial run's id also ends
+    /// in [`crate::prepare::PARTIAL_SUFFIX`] ([`crate::prepare::new_run_id`]).
+    pub partial: Option<String>,
 }
 
 /// How to run.
@@ -397,7 +401,8 @@ pub fn evaluate_scored(
         }
     }
     let tests = evaluate_all(&evaluator, &resolved, image_sha256);
-    let mut warnings = leakage_warnings(prepared);
+    let mut warnings: Vec<String> = prepared.partial.iter().cloned().collect();
+    warnings.extend(leakage_warnings(prepared));
     if predictions.corrupt_cache_entries > 0 {
         warnings.push(format!(
             "{} corrupted prediction cache entr{} detected and recomputed",

@@ -31,6 +31,7 @@ fn prepare() -> Prepared {
         base_dir: example(),
         cases: check.cases.unwrap(),
         cohorts: check.cohorts.unwrap(),
+        partial: None,
     }
 }
 

@@ -157,6 +157,7 @@ fn run(dir: &Path) -> Result<Results, EngineError> {
         base_dir: dir.to_path_buf(),
         cases: check.cases.unwrap(),
         cohorts: check.cohorts.unwrap(),
+        partial: None,
     };
     attest_engine::run(
         &prepared,

@@ -108,17 +108,41 @@ pub fn worst_criterion(t: &TestResult) -> Option<String> {
         .and_then(|e| e.ci.as_ref())
         .map(|c| format!(" [{:.3}, {:.3}]", c.lower, c.upper))
         .unwrap_or_default();
+    let on = where_it_is(t, worst);
     let breaking = t
         .breaking_level
         .as_ref()
         .map(|l| format!("; breaks at {l}"))
         .unwrap_or_default();
     Some(format!(
-        "{} {value}{interval} on {}, required {}{breaking}",
+        "{} {value}{interval} {on}, required {}{breaking}",
         worst.quantity.replace('_', " "),
-        worst.on,
         worst.criterion
     ))
+}
+
+/// Where a derived quantity was found, for a one-line headline: the cohorts it was taken
+/// over, or, for a gap over more than three cohorts, the two that set it (the best and the
+/// worst, with their values) and how many there were — a list of 48 names helps nobody.
+fn where_it_is(t: &TestResult, c: &attest_spec::results::CriterionResult) -> String {
+    let cohorts = c.on.split(", ").count();
+    if c.quantity != "gap" || cohorts <= 3 {
+        return format!("on {}", c.on);
+    }
+    let groups: Vec<(&str, f64)> = t
+        .estimates
+        .iter()
+        .filter(|e| !e.metric.contains(':'))
+        .filter_map(|e| e.value.map(|v| (e.cohort.as_str(), v)))
+        .collect();
+    let highest = groups.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let lowest = groups.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    match (highest, lowest) {
+        (Some((high, hv)), Some((low, lv))) => {
+            format!("between {high} ({hv:.3}) and {low} ({lv:.3}) of {cohorts} cohorts")
+        }
+        _ => format!("over {cohorts} cohorts"),
+    }
 }
 
 #[cfg(test)]
@@ -185,6 +209,34 @@ mod tests {
         assert_eq!(
             headline(&test),
             "drop 0.080 [0.050, 0.110] on test (noise@3), required <= 0.05; breaks at noise@3"
+        );
+    }
+
+    #[test]
+    fn a_gap_over_many_cohorts_names_the_two_that_set_it() {
+        let names: Vec<String> = (0..6).map(|i| format!("site_{i}")).collect();
+        let estimates: Vec<serde_json::Value> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                serde_json::json!({ "metric": "auc", "cohort": name, "variant": "original",
+                                    "value": 0.80 + 0.01 * i as f64, "n": 100 })
+            })
+            .chain([
+                serde_json::json!({ "metric": "gap:auc", "cohort": names.join(", "),
+                                        "value": 0.05, "n": 600 }),
+            ])
+            .collect();
+        let test: TestResult = serde_json::from_value(serde_json::json!({
+            "id": "FAIR-001", "kind": "subgroups", "traces": [], "verdict": "PASS",
+            "allow_inconclusive": false, "estimates": estimates,
+            "criteria": [{ "quantity": "gap", "criterion": "<= 0.10", "on": names.join(", "),
+                           "value": 0.05, "verdict": "PASS" }]
+        }))
+        .unwrap();
+        assert_eq!(
+            headline(&test),
+            "gap 0.050 between site_5 (0.850) and site_0 (0.800) of 6 cohorts, required <= 0.10"
         );
     }
 }

@@ -87,6 +87,7 @@ fn run(dir: &Path) -> (Prepared, Outcome) {
         base_dir: dir.to_path_buf(),
         cases: check.cases.unwrap(),
         cohorts: check.cohorts.unwrap(),
+        partial: None,
     };
     let outcome = attest_engine::run(
         &prepared,

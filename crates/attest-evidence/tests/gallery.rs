@@ -80,6 +80,7 @@ fn the_gallery_shows_the_cases_the_perturbation_hurt_most_as_the_run_scored_them
         base_dir: dir.path().to_path_buf(),
         cases: check.cases.unwrap(),
         cohorts: check.cohorts.unwrap(),
+        partial: None,
     };
     let mut models = Models::new();
     models.register_with_channels("mean", 1, MeanIntensity);

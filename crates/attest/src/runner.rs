@@ -157,14 +157,10 @@ impl Runner {
     pub fn run(self) -> Result<Run, RunError> {
         let mut prepared =
             attest_engine::prepare(&self.spec).map_err(|error| RunError::Prepare { error })?;
-        let partial = self
-            .only
-            .as_ref()
-            .and_then(|only| prepared.retain_tests(only));
-        let mut run_id = attest_engine::prepare::new_run_id(&prepared);
-        if partial.is_some() {
-            run_id.push_str(attest_engine::prepare::PARTIAL_SUFFIX);
+        if let Some(only) = &self.only {
+            prepared.retain_tests(only);
         }
+        let run_id = attest_engine::prepare::new_run_id(&prepared);
         let bundle = match &self.out_dir {
             Some(dir) => dir.join(&run_id),
             None => attest_engine::run::default_out_dir(
@@ -186,10 +182,7 @@ impl Runner {
             progress: &NoProgress,
             run_id,
         };
-        let mut outcome = attest_engine::run(&prepared, &options)?;
-        if let Some(warning) = partial {
-            outcome.results.warnings.insert(0, warning);
-        }
+        let outcome = attest_engine::run(&prepared, &options)?;
         attest_evidence::write_bundle(&bundle, &prepared, &outcome, None)?;
         Ok(Run {
             results: outcome.results,

@@ -46,11 +46,9 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
         );
         return Ok(ExitStatus::Invalid);
     }
-    let partial = if args.tests.is_empty() {
-        None
-    } else {
-        prepared.retain_tests(&args.tests)
-    };
+    if !args.tests.is_empty() {
+        prepared.retain_tests(&args.tests);
+    }
     let signing_key = match load_signing_key(args.sign.as_deref()) {
         Ok(k) => k,
         Err(status) => return Ok(status),
@@ -89,10 +87,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
     }
     let progress = TerminalProgress::new();
     let started = Instant::now();
-    let mut run_id = attest_engine::prepare::new_run_id(&prepared);
-    if partial.is_some() {
-        run_id.push_str(attest_engine::prepare::PARTIAL_SUFFIX);
-    }
+    let run_id = attest_engine::prepare::new_run_id(&prepared);
     let options = RunOptions {
         threads,
         batch: args.batch,
@@ -147,9 +142,6 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
         Err(e) => return engine_failure(e),
     };
     outcome.results.plan_sha256 = args.plan_hash.as_ref().map(|_| spec_sha256.clone());
-    if let Some(warning) = partial {
-        outcome.results.warnings.insert(0, warning);
-    }
     attest_evidence::write_bundle(&out, &prepared, &outcome, signing_key.as_ref())
         .map_err(bundle_error)?;
     Ok(report(&outcome.results, started, &out))
