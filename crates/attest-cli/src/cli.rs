@@ -39,6 +39,11 @@ pub enum Command {
     /// how the data changed — diff.html, diff.pdf and diff.json; exit 1 if a verdict got
     /// worse.
     Diff(DiffArgs),
+    /// Find where the model does worst (exploratory): rank metadata segments of a run's
+    /// cohort — each value of a column, quantile bins of numbers, and pairs of those — by how
+    /// far their AUC falls below the rest, with DeLong intervals and p-values adjusted for
+    /// every segment tried (Benjamini–Hochberg). Never changes a verdict or the bundle.
+    Explore(ExploreArgs),
     /// Make an ed25519 key pair for signing evidence bundles: PREFIX.key (private, PKCS#8
     /// PEM, readable only by you) and PREFIX.pub (public, SPKI PEM, for `verify --key`).
     Keygen(KeygenArgs),
@@ -175,6 +180,43 @@ pub struct DiffArgs {
     /// Where to write diff.html, diff.pdf and diff.json [default: DIR_B.diff/ beside it].
     #[arg(long, short = 'o', value_name = "OUT")]
     pub out: Option<PathBuf>,
+}
+
+/// Arguments of `attest explore`.
+#[derive(Debug, clap::Args)]
+pub struct ExploreArgs {
+    /// The run folder (a bundle written by `attest run`).
+    #[arg(value_name = "RUN_DIR")]
+    pub dir: PathBuf,
+    /// The cohort to search [default: the cohort the spec's tests name most often].
+    #[arg(long, value_name = "NAME")]
+    pub cohort: Option<String>,
+    /// Only these metadata columns (comma-separated) [default: every column but the id,
+    /// image, label and cluster columns].
+    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+    /// Smallest segment tried, in cases (its complement needs as many).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub min_cases: usize,
+    /// False-discovery rate at which a segment is flagged.
+    #[arg(long, value_name = "Q", default_value_t = 0.05)]
+    pub fdr: f64,
+    /// Single columns only (no intersections of two columns).
+    #[arg(long)]
+    pub no_pairs: bool,
+    /// Rows of the table to print.
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub top: usize,
+    /// Print every segment as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The folder the spec was in (the case table is read from there) [default: where the
+    /// run's manifest says it was].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// Arguments of `attest keygen`.

@@ -1450,3 +1450,61 @@ fn an_image_deleted_mid_run_stops_the_run_or_is_an_excluded_case_in_a_complete_b
         "{listed}"
     );
 }
+
+/// `attest explore` on the NIH example, whose simulated reader is planted to be noisier on
+/// portable (AP) films: the AP segment comes first, flagged with a corrected p-value, and the
+/// bundle is left as it was.
+#[test]
+fn explore_ranks_the_planted_weak_segment_first_and_leaves_the_bundle_intact() {
+    let out = tempfile::tempdir().unwrap();
+    let bundle = out.path().join("nih");
+    let run = attest(
+        &[
+            "run",
+            "examples/nih-cohorts/attest.yaml",
+            "--out",
+            bundle.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stdout(&run));
+    // Single columns only: pairs over 90k cases take a minute in a debug build.
+    let explored = attest(
+        &["explore", bundle.to_str().unwrap(), "--json", "--no-pairs"],
+        &root(),
+    );
+    assert_eq!(
+        explored.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&explored.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_slice(&explored.stdout).unwrap();
+    let top = &found["segments"][0];
+    assert_eq!(top["description"], "View Position = 'AP'", "{top}");
+    assert_eq!(top["flagged"], true);
+    assert!(top["adjusted_p"].as_f64().unwrap() < 1e-6);
+    assert!(top["adjusted_p"].as_f64().unwrap() >= top["p_value"].as_f64().unwrap());
+    assert_eq!(
+        found["n"], 89754,
+        "the test cohort, which the spec's tests name most"
+    );
+    // The human table says what it is, and the bundle is untouched.
+    let table = stdout(&attest(
+        &["explore", bundle.to_str().unwrap(), "--top", "3"],
+        &root(),
+    ));
+    assert!(table.starts_with("EXPLORATORY"), "{table}");
+    assert!(table.contains("FLAGGED  View Position = 'AP'"), "{table}");
+    let verified = attest(&["verify", bundle.to_str().unwrap()], &root());
+    assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
+    // Not a bundle, or an unknown cohort: exit 2 with the reason.
+    let not_a_bundle = attest(&["explore", out.path().to_str().unwrap()], &root());
+    assert_eq!(not_a_bundle.status.code(), Some(2));
+    let unknown = attest(
+        &["explore", bundle.to_str().unwrap(), "--cohort", "tset"],
+        &root(),
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no cohort `tset`"));
+}

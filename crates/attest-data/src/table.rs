@@ -379,6 +379,27 @@ impl Table {
         Ok(values)
     }
 
+    /// A numeric column where missing or non-finite cells are `None` (metadata, not
+    /// required data); a non-numeric column is an error.
+    pub fn optional_f64_column(&self, name: &str) -> Result<Vec<Option<f64>>, TableError> {
+        let column = self.column(name)?;
+        if !column.dtype().is_primitive_numeric() {
+            return Err(self.bad_values(
+                name,
+                &format!("values are {} rather than numbers", column.dtype()),
+                &(0..self.len()).collect::<Vec<_>>(),
+            ));
+        }
+        let cast = column
+            .cast(&DataType::Float64)
+            .and_then(|c| c.f64().cloned())
+            .map_err(|e| TableError::Parse {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(cast.iter().map(|v| v.filter(|x| x.is_finite())).collect())
+    }
+
     /// A column as text with gaps: `None` where the cell is missing or blank. Numbers are
     /// written as polars writes them (an integer column gives `"1"`, not `"1.0"`).
     pub fn optional_text_column(&self, name: &str) -> Result<Vec<Option<String>>, TableError> {

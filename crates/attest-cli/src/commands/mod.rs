@@ -3,6 +3,7 @@
 mod cli_reference;
 mod diff;
 mod explain;
+mod explore;
 mod init;
 mod keygen;
 mod metrics;
@@ -88,5 +89,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Keygen(args) => keygen::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Explore(args) => explore::run(&args),
     }
 }
