@@ -221,11 +221,16 @@ fn table(found: &Exploration, cohort: &str, top: usize) -> String {
     let _ = writeln!(
         out,
         "EXPLORATORY — not a pre-specified test; no verdict depends on it.\n\
-         cohort `{cohort}`: {} cases, AUC {:.3}; {} segments tested (single columns and pairs, \
+         cohort `{cohort}`: {} cases, AUC {:.3}; {} segments tested ({}, \
          at least {} cases and {} of each class), {} too small; Benjamini–Hochberg FDR {}: {flagged} flagged",
         found.n,
         found.overall_auc,
         found.tried,
+        if found.options.pairs {
+            "single columns and pairs"
+        } else {
+            "single columns"
+        },
         found.options.min_cases,
         found.options.min_per_class,
         found.too_small,

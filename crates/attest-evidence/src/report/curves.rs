@@ -76,6 +76,10 @@ pub struct Curves {
     /// thumbnails.
     #[serde(default)]
     pub gallery: Vec<super::gallery::Gallery>,
+    /// The false positives and false negatives of each performance test with an operating
+    /// point, with thumbnails (exploratory: what the errors look like).
+    #[serde(default)]
+    pub errors: Vec<super::gallery::ErrorGallery>,
 }
 
 /// Labels and unperturbed scores of a cohort's rows (binary tasks).
@@ -103,6 +107,7 @@ pub fn curves(prepared: &Prepared, outcome: &Outcome) -> Curves {
         return out;
     }
     out.gallery = super::gallery::galleries(prepared, outcome);
+    out.errors = super::gallery::error_galleries(prepared, outcome);
     let mut cohorts: Vec<String> = Vec::new();
     for test in &spec.tests {
         let kind = infer_kind(test);
@@ -185,7 +190,11 @@ pub fn curves(prepared: &Prepared, outcome: &Outcome) -> Curves {
 
 /// Each row's threshold under the operating point `at` as the run chose it (one threshold,
 /// or one per value of its `per:` column).
-fn thresholds_by_row(prepared: &Prepared, outcome: &Outcome, at: &str) -> Option<Vec<Option<f64>>> {
+pub(super) fn thresholds_by_row(
+    prepared: &Prepared,
+    outcome: &Outcome,
+    at: &str,
+) -> Option<Vec<Option<f64>>> {
     let record = outcome
         .results
         .operating_points

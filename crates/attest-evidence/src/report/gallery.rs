@@ -1,7 +1,9 @@
 //! The gallery of each robustness and invariance test: the cases its perturbation hurt most
 //! at the strongest level, as small thumbnails of the image before and after, with the
 //! scores — what an auditor needs to judge whether a failure is the model's or an
-//! implausible perturbation's.
+//! implausible perturbation's. And the error gallery of each performance test with an
+//! operating point: its most confident false positives and false negatives, with the
+//! case's metadata — the first step of finding similar cases to add.
 //!
 //! "Hurt most" is the score's move in the wrong direction: down for a positive case, up for
 //! a negative one. The perturbed image is made again exactly as the run made it (the same
@@ -158,6 +160,142 @@ pub fn galleries(prepared: &Prepared, outcome: &Outcome) -> Vec<Gallery> {
                 cases,
             });
         }
+    }
+    out
+}
+
+/// Errors shown per kind (false positives, false negatives) and test.
+pub const ERRORS_PER_KIND: usize = 6;
+
+/// One misclassified case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorCase {
+    /// Case id.
+    pub case: String,
+    /// Its score.
+    pub score: f64,
+    /// The threshold it was compared with.
+    pub threshold: f64,
+    /// A few metadata values, `column=value`, for context.
+    pub metadata: String,
+    /// Thumbnail (PNG, base64).
+    pub png: String,
+}
+
+/// The most confident errors of one performance test at its operating point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorGallery {
+    /// Test id.
+    pub test: String,
+    /// Cohort.
+    pub cohort: String,
+    /// The operating point.
+    pub at: String,
+    /// Negatives at or above the threshold, highest score first.
+    pub false_positives: Vec<ErrorCase>,
+    /// Positives below the threshold, lowest score first.
+    pub false_negatives: Vec<ErrorCase>,
+    /// How many of each there were in all.
+    pub counts: (usize, usize),
+}
+
+/// Metadata columns shown beside an error: the table's columns other than the id, image,
+/// label and cluster columns, at most four.
+fn metadata_columns(prepared: &Prepared) -> Vec<(String, Vec<Option<String>>)> {
+    let data = &prepared.spec.data;
+    let skip = [
+        Some(data.id.as_str()),
+        data.image.as_deref(),
+        Some(data.label.column.as_str()),
+        data.cluster.as_deref(),
+    ];
+    let table = &prepared.cases.table;
+    table
+        .column_names()
+        .into_iter()
+        .filter(|name| !skip.contains(&Some(name.as_str())))
+        .take(4)
+        .filter_map(|name| {
+            let values = table.optional_text_column(&name).ok()?;
+            Some((name, values))
+        })
+        .collect()
+}
+
+/// The error galleries of a binary run's performance tests with an operating point (none for
+/// a scores table, which has no images).
+pub fn error_galleries(prepared: &Prepared, outcome: &Outcome) -> Vec<ErrorGallery> {
+    let Some(paths) = prepared.cases.images.as_ref() else {
+        return Vec::new();
+    };
+    let metadata = metadata_columns(prepared);
+    let mut out = Vec::new();
+    for test in &prepared.spec.tests {
+        let (TestKind::Performance, Some(at), None) = (infer_kind(test), &test.at, &test.class)
+        else {
+            continue;
+        };
+        let Some(thresholds) = super::curves::thresholds_by_row(prepared, outcome, at) else {
+            continue;
+        };
+        let Some(cohort_name) = attest_engine::plan::test_cohorts(test).into_iter().next() else {
+            continue;
+        };
+        let Ok(cohort) = attest_engine::plan::cohort(&prepared.cohorts, &cohort_name) else {
+            continue;
+        };
+        let (mut fp, mut fn_) = (Vec::new(), Vec::new());
+        for &row in &cohort.rows {
+            let (Some(label), Some(score), Some(Some(t))) = (
+                prepared.cases.labels.binary(row),
+                outcome.predictions.score(0, row),
+                thresholds.get(row),
+            ) else {
+                continue;
+            };
+            match (label, score >= *t) {
+                (false, true) => fp.push((score, row, *t)),
+                (true, false) => fn_.push((score, row, *t)),
+                _ => {}
+            }
+        }
+        // Most confident first; ties in case-table order.
+        fp.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        fn_.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let show = |list: &[(f64, usize, f64)]| -> Vec<ErrorCase> {
+            list.iter()
+                .take(ERRORS_PER_KIND)
+                .filter_map(|&(score, row, threshold)| {
+                    let image = attest_data::images::read_image(
+                        &paths[row],
+                        &attest_data::images::ReadOptions::default(),
+                    )
+                    .ok()?
+                    .image;
+                    Some(ErrorCase {
+                        case: prepared.cases.ids[row].clone(),
+                        score,
+                        threshold,
+                        metadata: metadata
+                            .iter()
+                            .filter_map(|(name, values)| {
+                                values[row].as_ref().map(|v| format!("{name}={v}"))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        png: thumbnail_png(&image)?,
+                    })
+                })
+                .collect()
+        };
+        out.push(ErrorGallery {
+            test: test.id.clone(),
+            cohort: cohort_name,
+            at: at.clone(),
+            false_positives: show(&fp),
+            false_negatives: show(&fn_),
+            counts: (fp.len(), fn_.len()),
+        });
     }
     out
 }

@@ -628,6 +628,9 @@ fn test_section(h: &mut String, t: &TestResult, spec: &Spec, curves: &Curves) {
     for m in curves.confusion.iter().filter(|m| m.test == t.id) {
         confusion_table(h, m);
     }
+    for e in curves.errors.iter().filter(|e| e.test == t.id) {
+        error_table(h, e);
+    }
     let plots = plots_for(t, curves);
     if !plots.is_empty() {
         let _ = writeln!(h, "<div class=\"plots\">{}</div>", plots.join(""));
@@ -639,6 +642,52 @@ fn test_section(h: &mut String, t: &TestResult, spec: &Spec, curves: &Curves) {
 }
 
 /// A 2×2 confusion matrix at the test's operating point.
+/// The most confident false positives and false negatives at the test's operating point.
+fn error_table(h: &mut String, e: &gallery::ErrorGallery) {
+    for (kind, cases, total, order) in [
+        (
+            "False positives",
+            &e.false_positives,
+            e.counts.0,
+            "highest scores first",
+        ),
+        (
+            "False negatives",
+            &e.false_negatives,
+            e.counts.1,
+            "lowest scores first",
+        ),
+    ] {
+        if cases.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            h,
+            "<table class=\"gallery\"><tr><th colspan=\"4\">{kind} at {} on {} ({} of {total}, {order}; exploratory)</th></tr>",
+            esc(&e.at),
+            esc(&e.cohort),
+            cases.len()
+        );
+        header(h, &["case", "score (threshold)", "metadata", "image"]);
+        for c in cases {
+            row(
+                h,
+                &[
+                    esc(&c.case),
+                    format!("{:.3} ({:.3})", c.score, c.threshold),
+                    esc(&c.metadata),
+                    format!(
+                        "<img src=\"data:image/png;base64,{}\" alt=\"{}\" width=\"96\">",
+                        c.png,
+                        esc(&c.case)
+                    ),
+                ],
+            );
+        }
+        h.push_str("</table>\n");
+    }
+}
+
 /// The cases the test's perturbation hurt most: thumbnails before and after, with scores.
 fn gallery_table(h: &mut String, g: &gallery::Gallery) {
     let _ = writeln!(
