@@ -68,6 +68,7 @@ SHOTS = [
             ("<th>threshold</th>", 4),
             ("<th>criterion</th>", 5),
             ('<div class="plots">', 6),
+            ("<th>score (threshold)</th>", 7),
         ],
     ),
     (

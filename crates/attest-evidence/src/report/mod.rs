@@ -628,15 +628,15 @@ fn test_section(h: &mut String, t: &TestResult, spec: &Spec, curves: &Curves) {
     for m in curves.confusion.iter().filter(|m| m.test == t.id) {
         confusion_table(h, m);
     }
-    for e in curves.errors.iter().filter(|e| e.test == t.id) {
-        error_table(h, e);
-    }
     let plots = plots_for(t, curves);
     if !plots.is_empty() {
         let _ = writeln!(h, "<div class=\"plots\">{}</div>", plots.join(""));
     }
     for g in curves.gallery.iter().filter(|g| g.test == t.id) {
         gallery_table(h, g);
+    }
+    for e in curves.errors.iter().filter(|e| e.test == t.id) {
+        error_table(h, e);
     }
     h.push_str("</section>\n");
 }
