@@ -75,6 +75,9 @@ pub struct DataChange {
     pub images_removed: Vec<String>,
     /// Case ids in both runs whose image bytes differ.
     pub images_changed: Vec<String>,
+    /// Case ids in both runs whose reference-standard label differs (a relabelled case).
+    #[serde(default)]
+    pub labels_changed: Vec<String>,
     /// Cohort sizes, where they differ or a cohort was added or removed.
     pub cohorts: Vec<CohortChange>,
 }
@@ -86,6 +89,7 @@ impl DataChange {
             && self.images_added.is_empty()
             && self.images_removed.is_empty()
             && self.images_changed.is_empty()
+            && self.labels_changed.is_empty()
             && self.cohorts.is_empty()
     }
 }
@@ -295,6 +299,31 @@ fn images(dir: &Path) -> Result<BTreeMap<String, Option<String>>, EvidenceError>
         .collect())
 }
 
+/// Each case's label as the run recorded it (the unperturbed rows of `predictions.parquet`,
+/// whose first column is the case id); empty when the bundle has no predictions table.
+fn labels(dir: &Path) -> BTreeMap<String, Option<String>> {
+    let path = dir.join(attest_engine::output::PREDICTIONS_FILE);
+    let Ok(table) = attest_data::table::Table::read(&path) else {
+        return BTreeMap::new();
+    };
+    let Some(id) = table.column_names().into_iter().next() else {
+        return BTreeMap::new();
+    };
+    let (Ok(ids), Ok(variants), Ok(labels)) = (
+        table.string_column(&id),
+        table.string_column("variant"),
+        table.optional_text_column("label"),
+    ) else {
+        return BTreeMap::new();
+    };
+    ids.into_iter()
+        .zip(variants)
+        .zip(labels)
+        .filter(|((_, v), _)| v == "original")
+        .map(|((id, _), label)| (id, label))
+        .collect()
+}
+
 fn data_change(
     (dir_a, a): (&Path, &Results),
     (dir_b, b): (&Path, &Results),
@@ -309,8 +338,15 @@ fn data_change(
         images_added: Vec::new(),
         images_removed: Vec::new(),
         images_changed: Vec::new(),
+        labels_changed: Vec::new(),
         cohorts: Vec::new(),
     };
+    let (labels_a, labels_b) = (labels(dir_a), labels(dir_b));
+    change.labels_changed = labels_b
+        .iter()
+        .filter(|(id, label)| labels_a.get(*id).is_some_and(|old| old != *label))
+        .map(|(id, _)| id.clone())
+        .collect();
     for (case, sha) in &after {
         match before.get(case) {
             None => change.images_added.push(case.clone()),
@@ -592,6 +628,10 @@ pub fn render_diff_html(d: &RunDiff) -> String {
         (
             "images changed (same case id, other bytes)",
             &d.data.images_changed,
+        ),
+        (
+            "labels changed (same case id, other label)",
+            &d.data.labels_changed,
         ),
     ] {
         row(

@@ -564,3 +564,35 @@ fn diff_names_a_regression_with_the_change_and_its_interval() {
         .all(|e| e.change.is_none_or(|c| c == 0.0)));
     assert!(diff(&before, out.path()).is_err());
 }
+
+#[test]
+fn diff_names_relabelled_cases_and_resized_cohorts() {
+    let Written {
+        inputs,
+        out,
+        bundle,
+        ..
+    } = written();
+    // Relabel one case (k002: "no" → "yes") and move another to tuning, then run again.
+    let table = std::fs::read_to_string(inputs.path().join("cases.csv")).unwrap();
+    assert!(table.contains("k002,no,test\n") && table.contains("k003,no,test\n"));
+    let edited = table
+        .replace("k002,no,test\n", "k002,yes,test\n")
+        .replace("k003,no,test\n", "k003,no,tune\n");
+    std::fs::write(inputs.path().join("cases.csv"), edited).unwrap();
+    let (prepared, outcome) = run(inputs.path());
+    let second = out.path().join("second");
+    attest_evidence::write_bundle(&second, &prepared, &outcome, None).unwrap();
+    let compared = attest_evidence::diff::diff(&bundle, &second).unwrap();
+    assert_eq!(compared.data.labels_changed, vec!["k002".to_string()]);
+    assert!(compared.data.images_added.is_empty());
+    assert!(compared
+        .data
+        .cohorts
+        .iter()
+        .any(|c| c.name == "test" && c.before == Some(160) && c.after == Some(159)));
+    assert!(!compared.data.unchanged());
+    let html = attest_evidence::diff::render_diff_html(&compared);
+    assert!(html.contains("labels changed (same case id, other label)"));
+    assert!(html.contains("k002"));
+}

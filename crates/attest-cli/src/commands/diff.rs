@@ -75,10 +75,11 @@ pub fn run(args: &DiffArgs) -> Result<ExitStatus, CommandError> {
     }
     if !compared.data.unchanged() {
         text += &format!(
-            "the data changed: {} images added, {} removed, {} altered, {} cohorts resized\n",
+            "the data changed: {} images added, {} removed, {} altered, {} relabelled, {} cohorts resized\n",
             compared.data.images_added.len(),
             compared.data.images_removed.len(),
             compared.data.images_changed.len(),
+            compared.data.labels_changed.len(),
             compared.data.cohorts.len()
         );
     }
