@@ -412,7 +412,23 @@ fn read_dicom(path: &Path, options: &ReadOptions) -> Result<DecodedImage, ImageE
     if object.element(tags::PIXEL_DATA).is_err() {
         return Err(dicom_error("it has no Pixel Data element".to_string()));
     }
-    let decoded = object.decode_pixel_data_frame(frame).map_err(|e| {
+    // dicom-rs 0.10's RLE decoder indexes past a segment that decodes short (found by the
+    // `image` fuzz target, fuzz/regressions/image/); its panic must not take a whole run
+    // down with it, so it becomes this file's decode error.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        object.decode_pixel_data_frame(frame)
+    }))
+    .map_err(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_default();
+        dicom_error(format!(
+            "its pixel data cannot be decoded: the {syntax_name} decoder failed on it ({what}); the file is probably damaged"
+        ))
+    })?
+    .map_err(|e| {
         let reason = error_chain(&e);
         if is_codec_failure(&reason) {
             ImageError::UnsupportedTransferSyntax {

@@ -201,20 +201,26 @@ impl Table {
                     .map_err(parse_error)?
             }
             TableFormat::Parquet => {
-                let mut reader = ParquetReader::new(file);
-                let metadata = reader.get_metadata().map_err(parse_error)?;
-                too_large("the row count", metadata.num_rows as u64, limits.max_rows)?;
-                let decompressed: u64 = metadata
-                    .row_groups
-                    .iter()
-                    .map(|g| g.total_byte_size() as u64)
-                    .sum();
-                too_large(
-                    "the decompressed size in bytes",
-                    decompressed,
-                    limits.max_bytes,
-                )?;
-                reader.finish().map_err(parse_error)?
+                // polars-parquet 0.55 asserts (panics) on some malformed files instead of
+                // returning an error (found by the `table` fuzz target,
+                // fuzz/regressions/table/); a damaged file is this table's parse error, not a
+                // crash of the whole run.
+                return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    read_parquet(path, file, limits)
+                }))
+                .unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+                        .unwrap_or_default();
+                    Err(TableError::Parse {
+                        path: path.to_path_buf(),
+                        message: format!(
+                            "the Parquet reader failed on it ({what}); the file is probably damaged"
+                        ),
+                    })
+                });
             }
         };
         too_large("the row count", frame.height() as u64, limits.max_rows)?;
@@ -436,4 +442,48 @@ impl Table {
                 .collect())
         }
     }
+}
+
+/// Reads a Parquet table within `limits`: the row count and decompressed size are checked
+/// from the file's metadata before any row is read.
+fn read_parquet(
+    path: &Path,
+    file: std::fs::File,
+    limits: &TableLimits,
+) -> Result<Table, TableError> {
+    let parse_error = |e: PolarsError| TableError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let too_large = |what, value: u64, limit: u64| {
+        if value > limit {
+            Err(TableError::TooLarge {
+                path: path.to_path_buf(),
+                what,
+                value,
+                limit,
+            })
+        } else {
+            Ok(())
+        }
+    };
+    let mut reader = ParquetReader::new(file);
+    let metadata = reader.get_metadata().map_err(parse_error)?;
+    too_large("the row count", metadata.num_rows as u64, limits.max_rows)?;
+    let decompressed: u64 = metadata
+        .row_groups
+        .iter()
+        .map(|g| g.total_byte_size() as u64)
+        .sum();
+    too_large(
+        "the decompressed size in bytes",
+        decompressed,
+        limits.max_bytes,
+    )?;
+    let frame = reader.finish().map_err(parse_error)?;
+    too_large("the row count", frame.height() as u64, limits.max_rows)?;
+    Ok(Table {
+        path: path.to_path_buf(),
+        frame,
+    })
 }

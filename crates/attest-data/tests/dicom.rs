@@ -215,3 +215,15 @@ fn multi_frame_objects_need_a_frame_and_give_the_one_asked_for() {
         "{missing:?}"
     );
 }
+
+/// Found by the `image` fuzz target: an RLE object whose segment decodes short made the
+/// dicom-rs decoder index out of bounds. It is now this file's decode error, not a crash.
+#[test]
+fn an_rle_segment_that_decodes_short_is_an_error_not_a_crash() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/regressions/image/rle-segment-decodes-short.dcm");
+    let err = attest_data::images::read_image(&path, &ReadOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("cannot be decoded"), "{text}");
+    assert!(text.contains("RLE"), "{text}");
+}

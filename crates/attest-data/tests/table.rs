@@ -198,3 +198,22 @@ fn too_many_rows_are_refused_for_csv_and_before_reading_parquet() {
     assert!(matches!(err, TableError::TooLarge { .. }), "{err}");
     assert_eq!(Table::read(&parquet).unwrap().len(), 100);
 }
+
+/// Found by the `table` fuzz target: a Parquet file with a dictionary index out of range made
+/// polars-parquet assert (panic) in a worker thread. It is now this table's parse error.
+#[test]
+fn a_damaged_parquet_file_is_a_parse_error_not_a_crash() {
+    let input = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/regressions/table/parquet-dictionary-index-out-of-range.bin"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.parquet");
+    std::fs::write(&path, &input[1..]).unwrap(); // the first byte chose the format
+    let err = Table::read(&path).unwrap_err();
+    assert!(
+        matches!(err, TableError::Parse { .. }) && err.to_string().contains("damaged.parquet"),
+        "{err}"
+    );
+}

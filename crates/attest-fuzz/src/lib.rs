@@ -16,6 +16,19 @@ mod bundle;
 
 pub use bundle::verify;
 
+/// Makes panics behave as in production: libFuzzer's harness aborts on *any* panic, even
+/// one Attest catches on purpose (it wraps two dependency decoders that can panic on damaged
+/// files, turning the panic into that file's error). With the default-like hook set here, a
+/// caught panic is just printed, and an uncaught one still aborts (libfuzzer-sys catches it
+/// at the top of each input and aborts), so every crash the fuzzer reports is a crash a user
+/// would see.
+fn production_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| eprintln!("panic (caught or not): {info}")));
+    });
+}
+
 /// A scratch folder for targets that must read from a file, kept for the process: in
 /// `/dev/shm` where it exists (no disk writes per execution).
 fn scratch() -> &'static Path {
@@ -55,6 +68,7 @@ fn render(diagnostic: &Diagnostic) {
 /// The spec loader: YAML parsing, schema and semantic validation, and diagnostics rendering,
 /// without touching the file system.
 pub fn spec(data: &[u8]) {
+    production_panics();
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -68,6 +82,7 @@ pub fn spec(data: &[u8]) {
 /// The image path: content sniffing, PNG/JPEG/TIFF decoding and DICOM parsing, modality
 /// and VOI transforms, within the default size limits.
 pub fn image(data: &[u8]) {
+    production_panics();
     let path = scratch_file("image");
     if std::fs::write(&path, data).is_err() {
         return;
@@ -102,6 +117,7 @@ tests:
 /// file. Read alone, then checked against a spec (labels, ids, clusters, cohorts, located
 /// diagnostics rendered).
 pub fn table(data: &[u8]) {
+    production_panics();
     let Some((&kind, body)) = data.split_first() else {
         return;
     };
