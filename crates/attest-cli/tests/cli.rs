@@ -1508,3 +1508,41 @@ fn explore_ranks_the_planted_weak_segment_first_and_leaves_the_bundle_intact() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no cohort `tset`"));
 }
+
+/// `--out` naming a folder of the user's is refused before anything is scored, and the
+/// folder is left exactly as it was; an empty folder, or one Attest wrote, is fine.
+#[test]
+fn run_never_overwrites_a_folder_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = root().join("crates/attest-fuzz/fixtures/inputs");
+    for name in ["attest.yaml", "cases.csv", "scores.csv"] {
+        std::fs::copy(inputs.join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::create_dir(dir.path().join("thesis")).unwrap();
+    std::fs::write(dir.path().join("thesis/chapter1.tex"), "my work").unwrap();
+    let refused = attest(&["run", "attest.yaml", "--out", "thesis"], dir.path());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("not one Attest wrote") && stderr.contains("thesis"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("scoring"),
+        "refused before scoring: {stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("thesis"))
+        .unwrap()
+        .collect();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("thesis/chapter1.tex")).unwrap(),
+        "my work"
+    );
+    // An empty folder is used, and a folder Attest wrote is replaced.
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    for _ in 0..2 {
+        let ran = attest(&["run", "attest.yaml", "--out", "empty"], dir.path());
+        assert_eq!(ran.status.code(), Some(0), "{}", stdout(&ran));
+    }
+}

@@ -43,6 +43,23 @@ fn replaceable(dir: &Path, (file, key): (&str, &str)) -> Result<bool, EngineErro
         .is_some_and(|v| v.get(key).is_some()))
 }
 
+/// `Ok` when `dir` may be written as a run folder: it does not exist, is empty, or is one
+/// Attest wrote (its `marker` file says so). Otherwise an error naming the folder — checked
+/// before a run starts scoring, and again when the folder is written, so a user's folder is
+/// never replaced.
+pub fn ensure_replaceable(dir: &Path, marker: (&str, &str)) -> Result<(), EngineError> {
+    if replaceable(dir, marker)? {
+        return Ok(());
+    }
+    Err(EngineError::Io {
+        path: dir.to_path_buf(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "the folder exists and is not one Attest wrote; choose another --out",
+        ),
+    })
+}
+
 /// The per-case predictions as a table: one row per planned (case, variant), with the
 /// label, every output, and the reason when the pair could not be scored.
 pub fn predictions_frame(prepared: &Prepared, outcome: &Outcome) -> PolarsResult<DataFrame> {
@@ -139,15 +156,7 @@ pub fn write_staged<E: From<EngineError>>(
     marker: (&str, &str),
     fill: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<(), E> {
-    if !replaceable(dir, marker)? {
-        return Err(E::from(EngineError::Io {
-            path: dir.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "the folder exists and is not one Attest wrote; choose another --out",
-            ),
-        }));
-    }
+    ensure_replaceable(dir, marker).map_err(E::from)?;
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -137,6 +137,12 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, CommandError> {
     let out = args.out.clone().unwrap_or_else(|| {
         default_out_dir(&prepared.base_dir, &prepared.spec.name, &options.run_id)
     });
+    // Refuse a user's folder before scoring anything, not after.
+    if let Err(e) =
+        attest_engine::output::ensure_replaceable(&out, attest_engine::output::RUN_MARKER)
+    {
+        return engine_failure(e);
+    }
     let mut outcome = match attest_engine::run(&prepared, &options) {
         Ok(o) => o,
         Err(e) => return engine_failure(e),
