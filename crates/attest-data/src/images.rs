@@ -419,11 +419,7 @@ fn read_dicom(path: &Path, options: &ReadOptions) -> Result<DecodedImage, ImageE
         object.decode_pixel_data_frame(frame)
     }))
     .map_err(|panic| {
-        let what = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
-            .unwrap_or_default();
+        let what = crate::panic_message(panic.as_ref());
         dicom_error(format!(
             "its pixel data cannot be decoded: the {syntax_name} decoder failed on it ({what}); the file is probably damaged"
         ))

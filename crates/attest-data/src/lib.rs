@@ -14,3 +14,13 @@ pub mod cohort;
 pub mod hash;
 pub mod images;
 pub mod table;
+
+/// The message of a caught panic (a dependency's decoder that panicked on a damaged file),
+/// for the error that replaces it; empty when the payload is not text.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_default()
+}

@@ -141,20 +141,8 @@ impl Table {
         };
         // Open first so a missing file is an I/O error with its OS reason, not a polars one.
         let file = std::fs::File::open(path).map_err(io)?;
-        let too_large = |what, value: u64, limit: u64| {
-            if value > limit {
-                Err(TableError::TooLarge {
-                    path: path.to_path_buf(),
-                    what,
-                    value,
-                    limit,
-                })
-            } else {
-                Ok(())
-            }
-        };
         let size = file.metadata().map_err(io)?.len();
-        too_large("the file size in bytes", size, limits.max_bytes)?;
+        within_limit(path, "the file size in bytes", size, limits.max_bytes)?;
         let parse_error = |e: PolarsError| TableError::Parse {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -179,7 +167,8 @@ impl Table {
                     path: path.to_path_buf(),
                     message: format!("not a readable gzip file: {e}"),
                 })?;
-                too_large(
+                within_limit(
+                    path,
                     "the decompressed size in bytes",
                     text.len() as u64,
                     limits.max_bytes,
@@ -209,11 +198,7 @@ impl Table {
                     read_parquet(path, file, limits)
                 }))
                 .unwrap_or_else(|panic| {
-                    let what = panic
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
-                        .unwrap_or_default();
+                    let what = crate::panic_message(panic.as_ref());
                     Err(TableError::Parse {
                         path: path.to_path_buf(),
                         message: format!(
@@ -223,7 +208,12 @@ impl Table {
                 });
             }
         };
-        too_large("the row count", frame.height() as u64, limits.max_rows)?;
+        within_limit(
+            path,
+            "the row count",
+            frame.height() as u64,
+            limits.max_rows,
+        )?;
         Ok(Table {
             path: path.to_path_buf(),
             frame,
@@ -455,35 +445,47 @@ fn read_parquet(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let too_large = |what, value: u64, limit: u64| {
-        if value > limit {
-            Err(TableError::TooLarge {
-                path: path.to_path_buf(),
-                what,
-                value,
-                limit,
-            })
-        } else {
-            Ok(())
-        }
-    };
     let mut reader = ParquetReader::new(file);
     let metadata = reader.get_metadata().map_err(parse_error)?;
-    too_large("the row count", metadata.num_rows as u64, limits.max_rows)?;
+    within_limit(
+        path,
+        "the row count",
+        metadata.num_rows as u64,
+        limits.max_rows,
+    )?;
     let decompressed: u64 = metadata
         .row_groups
         .iter()
         .map(|g| g.total_byte_size() as u64)
         .sum();
-    too_large(
+    within_limit(
+        path,
         "the decompressed size in bytes",
         decompressed,
         limits.max_bytes,
     )?;
     let frame = reader.finish().map_err(parse_error)?;
-    too_large("the row count", frame.height() as u64, limits.max_rows)?;
+    within_limit(
+        path,
+        "the row count",
+        frame.height() as u64,
+        limits.max_rows,
+    )?;
     Ok(Table {
         path: path.to_path_buf(),
         frame,
     })
+}
+
+/// `Err(TooLarge)` when `value` exceeds `limit`.
+fn within_limit(path: &Path, what: &'static str, value: u64, limit: u64) -> Result<(), TableError> {
+    if value > limit {
+        return Err(TableError::TooLarge {
+            path: path.to_path_buf(),
+            what,
+            value,
+            limit,
+        });
+    }
+    Ok(())
 }
