@@ -29,7 +29,7 @@ README there), without its impulse-noise seeding, so impulse_noise runs as publi
 
 Prints one JSON object on stdout (or --out FILE); progress goes to stderr.
 
-Usage: peer.py [--kinds K ...] [--sizes 224 512] [--inputs gray rgb] [--reps 5]
+Usage: peer.py [--list] [--kinds K ...] [--sizes 224 512] [--inputs gray rgb] [--reps 5]
                [--min-time 0.2] [--severity 3] [--out FILE]
 """
 
@@ -170,9 +170,13 @@ def main() -> None:
     parser.add_argument("--slow", type=float, default=1.0, help="a single call longer than this is 'slow'")
     parser.add_argument("--slow-reps", type=int, default=3, help="repetitions (one call each) of slow kinds")
     parser.add_argument("--out", help="write the JSON here instead of stdout")
+    parser.add_argument("--list", action="store_true", help="print the package's kind names and exit")
     args = parser.parse_args()
 
     ic = patch_imagecorruptions(seeded_impulse_noise=False)
+    if args.list:
+        print("\n".join(ic.get_corruption_names("all")))
+        return
     kinds = args.kinds or ic.get_corruption_names("all")
     unknown = sorted(set(kinds) - set(ic.get_corruption_names("all")))
     if unknown:

@@ -4,4 +4,5 @@
 pub mod filter;
 pub mod geometry;
 pub mod resize;
+pub(crate) mod wide;
 pub mod zoom;
