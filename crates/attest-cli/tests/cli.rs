@@ -1491,11 +1491,18 @@ fn explore_ranks_the_planted_weak_segment_first_and_leaves_the_bundle_intact() {
     );
     // The human table says what it is, and the bundle is untouched.
     let table = stdout(&attest(
-        &["explore", bundle.to_str().unwrap(), "--top", "3"],
+        &[
+            "explore",
+            bundle.to_str().unwrap(),
+            "--no-pairs",
+            "--top",
+            "6",
+        ],
         &root(),
     ));
     assert!(table.starts_with("EXPLORATORY"), "{table}");
     assert!(table.contains("FLAGGED  View Position = 'AP'"), "{table}");
+    insta::assert_snapshot!("explore_nih_single_columns", table);
     let verified = attest(&["verify", bundle.to_str().unwrap()], &root());
     assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
     // Not a bundle, or an unknown cohort: exit 2 with the reason.

@@ -11,6 +11,7 @@ pub mod cache;
 pub mod error;
 pub mod evaluate;
 pub mod execute;
+pub mod explore;
 pub mod output;
 pub mod plan;
 pub mod prepare;

@@ -115,6 +115,10 @@ pub fn plan(spec: &Spec, cohorts: &[CohortCases]) -> Result<Plan, EngineError> {
             }
         }
     }
+    if let Some(explore) = &spec.explore {
+        let name = crate::explore::explored_cohort(spec, explore);
+        needed[0].extend(cohort(cohorts, &name)?.rows.iter().copied());
+    }
     Ok(Plan {
         variants,
         rows: needed

@@ -145,6 +145,11 @@ impl Prepared {
         let all = self.spec.tests.len();
         self.spec.tests.retain(|t| ids.contains(&t.id));
         let ran: Vec<&str> = self.spec.tests.iter().map(|t| t.id.as_str()).collect();
+        if ran.len() < all {
+            // A partial run is a developer's check of some tests, not the spec's run: the
+            // exploration (and the forward passes it may need) is left to the full run.
+            self.spec.explore = None;
+        }
         self.partial = (ran.len() < all).then(|| {
             format!(
                 "partial run: only {} of the spec's {all} tests ran ({}); this bundle is not evidence for the whole spec",

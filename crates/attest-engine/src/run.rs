@@ -401,6 +401,10 @@ pub fn evaluate_scored(
         }
     }
     let tests = evaluate_all(&evaluator, &resolved, image_sha256);
+    let exploration = spec
+        .explore
+        .as_ref()
+        .map(|e| crate::explore::explore(&evaluator, e));
     let mut warnings: Vec<String> = prepared.partial.iter().cloned().collect();
     warnings.extend(leakage_warnings(prepared));
     if predictions.corrupt_cache_entries > 0 {
@@ -484,6 +488,7 @@ pub fn evaluate_scored(
         warnings,
         verdict: overall(&tests),
         tests,
+        exploration,
     };
     Ok(Outcome {
         results,

@@ -92,4 +92,23 @@ fn the_nih_example_comes_out_as_documented() {
             ("FAIR-004", Verdict::Fail, "gap:specificity", None, 0.223),
         ],
     );
+    // The spec's `explore:` block: the planted weakness of portable (AP) films comes first,
+    // flagged with a corrected p-value, on the test cohort the tests name most; the search
+    // is recorded with its denominator, and no verdict depends on it.
+    let explored = results
+        .exploration
+        .as_ref()
+        .expect("the spec has `explore:`");
+    assert_eq!(explored.error, None);
+    assert_eq!((explored.cohort.as_str(), explored.n), ("test", 89754));
+    assert_eq!(explored.tried, 11, "single columns only: {explored:?}");
+    let top = &explored.segments[0];
+    assert_eq!(top.segment, "View Position = 'AP'");
+    assert!(top.flagged && top.adjusted_p < 1e-6 && top.adjusted_p >= top.p_value);
+    assert!(top.ci_upper < top.rest_auc, "{top:?}");
+    assert!(explored.segments.len() <= 10);
+    assert_eq!(
+        explored.flagged as usize,
+        explored.segments.iter().filter(|s| s.flagged).count()
+    );
 }

@@ -289,6 +289,30 @@ pub fn render_plan(spec: &Spec, spec_text: &str, spec_sha256: &str) -> String {
         }
         h.push_str("</table>\n");
     }
+    if let Some(explore) = &spec.explore {
+        section(
+            &mut h,
+            "Exploratory analysis (declared, outside the acceptance criteria)",
+        );
+        let options = attest_engine::explore::options(explore);
+        let columns = explore.columns.as_ref().map_or_else(
+            || "every metadata column of the case table".to_string(),
+            |c| {
+                c.iter()
+                    .map(|c| format!("<code>{}</code>", esc(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        );
+        let _ = writeln!(
+            h,
+            "<p>After the tests, segments of cohort <code>{}</code> over {columns}{} are searched for a lower AUC than the rest of the cohort (at least {} cases, false-discovery rate {}). The findings are reported as exploratory: no verdict depends on them.</p>",
+            esc(&attest_engine::explore::explored_cohort(spec, explore)),
+            if options.pairs { " (single columns and pairs)" } else { " (single columns)" },
+            options.min_cases,
+            options.fdr,
+        );
+    }
     signatures(&mut h, number + 1, spec.signatories.as_ref());
     let _ = write!(
         h,

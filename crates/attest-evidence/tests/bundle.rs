@@ -36,6 +36,10 @@ signatories:
   approved: { name: B. Approver }
 operating_points:
   high_sens: { choose_on: test, target: { sensitivity: 0.9 } }
+explore:
+  columns: [scanner]
+  min_cases: 20
+  top: 3
 tests:
   - id: PERF-1
     title: Discrimination
@@ -58,16 +62,17 @@ tests:
 "#;
 
 fn write_inputs(dir: &Path) {
-    let mut table = String::from("case_id,finding,split\n");
+    let mut table = String::from("case_id,finding,split,scanner\n");
     let mut scores = String::from("case_id,score\n");
     // A fixed, easy pattern: score rises with the case number, positives mostly high.
     for i in 0..200u32 {
         let positive = (i * 7 + 3) % 10 < 4;
         let score = (f64::from((i * 37) % 100) / 100.0 + if positive { 0.35 } else { 0.0 }) / 1.35;
         table += &format!(
-            "k{i:03},{},{}\n",
+            "k{i:03},{},{},{}\n",
             if positive { "yes" } else { "no" },
-            if i % 5 == 0 { "tune" } else { "test" }
+            if i % 5 == 0 { "tune" } else { "test" },
+            ["X", "Y", "Z"][i as usize % 3]
         );
         scores += &format!("k{i:03},{score:.6}\n");
     }
@@ -575,10 +580,10 @@ fn diff_names_relabelled_cases_and_resized_cohorts() {
     } = written();
     // Relabel one case (k002: "no" → "yes") and move another to tuning, then run again.
     let table = std::fs::read_to_string(inputs.path().join("cases.csv")).unwrap();
-    assert!(table.contains("k002,no,test\n") && table.contains("k003,no,test\n"));
+    assert!(table.contains("k002,no,test,Z\n") && table.contains("k003,no,test,X\n"));
     let edited = table
-        .replace("k002,no,test\n", "k002,yes,test\n")
-        .replace("k003,no,test\n", "k003,no,tune\n");
+        .replace("k002,no,test,Z\n", "k002,yes,test,Z\n")
+        .replace("k003,no,test,X\n", "k003,no,tune,X\n");
     std::fs::write(inputs.path().join("cases.csv"), edited).unwrap();
     let (prepared, outcome) = run(inputs.path());
     let second = out.path().join("second");

@@ -69,6 +69,99 @@ pub struct Results {
     pub verdict: Verdict,
     /// One entry per test of the spec, in spec order.
     pub tests: Vec<TestResult>,
+    /// The spec's `explore:` search for weak segments: exploratory findings, outside every
+    /// verdict. Absent when the spec has no `explore:` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exploration: Option<ExplorationResult>,
+}
+
+/// What the spec's `explore:` block found: segments of the case metadata where the model's
+/// AUC is lower than on the rest of the cohort, with intervals and p-values adjusted over
+/// every segment tried. Not pre-specified; no verdict depends on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplorationResult {
+    /// The cohort searched.
+    pub cohort: String,
+    /// On a multiclass or multilabel task, the class evaluated one-vs-rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// Labelled, scored cases searched.
+    pub n: u64,
+    /// AUC of all of them (absent when the search could not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall_auc: Option<f64>,
+    /// Segments tested: the denominator of the multiplicity correction.
+    pub tried: u64,
+    /// Candidate segments not tested because they or their complement were too small.
+    pub too_small: u64,
+    /// Smallest segment tested, in cases.
+    pub min_cases: u64,
+    /// Fewest positives and fewest negatives a segment (and its complement) needed.
+    pub min_per_class: u64,
+    /// Whether pairs of conditions from two columns were searched.
+    pub pairs: bool,
+    /// Confidence level of the intervals.
+    pub level: f64,
+    /// False-discovery rate controlled (Benjamini–Hochberg) over every segment tried.
+    pub fdr: f64,
+    /// How each segment was compared with the rest, in words.
+    pub method: String,
+    /// Columns that segments were made from.
+    pub columns: Vec<String>,
+    /// Columns left out, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_columns: Vec<SkippedColumn>,
+    /// Segments flagged at the false-discovery rate (in all).
+    pub flagged: u64,
+    /// The first segments of the ranking (flagged findings first, clearly worst first),
+    /// as many as the block's `top`.
+    pub segments: Vec<SegmentResult>,
+    /// Why the search could not run, when it could not (then `segments` is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A metadata column left out of the search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedColumn {
+    /// Column name.
+    pub column: String,
+    /// Why it was left out.
+    pub reason: String,
+}
+
+/// One segment of the exploration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentResult {
+    /// The segment in words, e.g. `site = 'B' and age_years >= 65`.
+    pub segment: String,
+    /// Cases in it.
+    pub n: u64,
+    /// Positives in it.
+    pub positives: u64,
+    /// Negatives in it.
+    pub negatives: u64,
+    /// The segment's AUC.
+    pub auc: f64,
+    /// Lower end of its DeLong interval.
+    pub ci_lower: f64,
+    /// Upper end of its DeLong interval.
+    pub ci_upper: f64,
+    /// AUC of every other case of the cohort.
+    pub rest_auc: f64,
+    /// One-sided p-value that the segment is worse than the rest.
+    pub p_value: f64,
+    /// The p-value adjusted over every segment tried (Benjamini–Hochberg).
+    pub adjusted_p: f64,
+    /// Whether the adjusted p-value is at most the false-discovery rate.
+    pub flagged: bool,
+    /// For a pair of conditions, the flagged single-condition segment it lies in: a part of
+    /// that finding rather than a finding of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
 }
 
 /// One shard of a merged run.

@@ -152,6 +152,77 @@ impl<'a> Checker<'a> {
             self.check_test(i, test);
         }
         self.check_traces();
+        self.check_explore();
+    }
+
+    /// `class` is one of the model's output classes (when it names them).
+    fn check_class(&mut self, path: &SpecPath, class: &str) {
+        let Some(classes) = &self.spec.model.output.classes else {
+            return;
+        };
+        if classes.iter().any(|c| c == class) {
+            return;
+        }
+        let help = suggest::help_for(class, classes.iter().map(String::as_str), "classes");
+        let d = self
+            .error(
+                Code::InvalidValue,
+                path,
+                format!("`{class}` is not one of the model's classes"),
+                "unknown class",
+            )
+            .help_opt(help);
+        self.report(d);
+    }
+
+    // ---------------------------------------------------------------- explore
+
+    /// The `explore:` block names a cohort, columns and (on a multi-class task) a class that
+    /// exist.
+    fn check_explore(&mut self) {
+        let Some(explore) = &self.spec.explore else {
+            return;
+        };
+        let path = SpecPath::root().key("explore");
+        if let Some(cohort) = &explore.cohort {
+            self.check_cohort_ref(&path.key("cohort"), cohort);
+        }
+        for (i, column) in explore.columns.iter().flatten().enumerate() {
+            self.check_column(&path.key("columns").index(i), column);
+        }
+        let multi = matches!(
+            self.spec.model.output.task,
+            Task::Multiclass | Task::Multilabel
+        );
+        match (&explore.class, &self.spec.model.output.classes) {
+            (None, _) if multi => {
+                let d = self
+                    .error(
+                        Code::Incomplete,
+                        &path,
+                        format!(
+                            "on a {} task, `explore` needs `class:`",
+                            self.spec.model.output.task.as_str()
+                        ),
+                        "which class?",
+                    )
+                    .help(
+                        "add `class: NAME`: segments are compared on that class against the rest",
+                    );
+                self.report(d);
+            }
+            (Some(_), _) if !multi => {
+                let d = self.warning(
+                    Code::Ignored,
+                    &path.key("class"),
+                    "`class` has no effect on a binary task".to_string(),
+                    "ignored",
+                );
+                self.report(d);
+            }
+            (Some(class), _) => self.check_class(&path.key("class"), class),
+            _ => {}
+        }
     }
 
     // ---------------------------------------------------------------- files and columns
@@ -1082,19 +1153,8 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if let (Some(class), Some(classes)) = (&test.class, &self.spec.model.output.classes) {
-            if !classes.contains(class) {
-                let help = suggest::help_for(class, classes.iter().map(String::as_str), "classes");
-                let d = self
-                    .error(
-                        Code::InvalidValue,
-                        &path.key("class"),
-                        format!("`{class}` is not one of the model's classes"),
-                        "unknown class",
-                    )
-                    .help_opt(help);
-                self.report(d);
-            }
+        if let Some(class) = &test.class {
+            self.check_class(&path.key("class"), class);
         }
         if let Some(method) = test.ci.as_ref().and_then(|c| c.method) {
             let info = catalog::ci_method_info(method);

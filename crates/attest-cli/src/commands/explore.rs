@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use attest_data::cases::ImageCheck;
 use attest_data::table::Table;
+use attest_engine::explore::Metadata;
 use attest_engine::output::{PREDICTIONS_FILE, SPEC_FILE};
-use attest_explore::{discover, Column, Exploration, Options};
+use attest_explore::{discover, Exploration, Options};
 use attest_spec::{validate_source, SpecSource, ValidateOptions};
 
 use crate::cli::ExploreArgs;
@@ -22,8 +23,7 @@ use crate::render;
 struct Explored {
     labels: Vec<bool>,
     scores: Vec<f64>,
-    text: Vec<(String, Vec<Option<String>>)>,
-    numbers: Vec<(String, Vec<Option<f64>>)>,
+    metadata: Metadata,
     cohort: String,
 }
 
@@ -37,14 +37,7 @@ pub fn run(args: &ExploreArgs) -> Result<ExitStatus, CommandError> {
             return Ok(ExitStatus::Invalid);
         }
     };
-    let mut columns: Vec<(String, Column<'_>)> = Vec::new();
-    for (name, values) in &cases.text {
-        columns.push((name.clone(), Column::Text(values)));
-    }
-    for (name, values) in &cases.numbers {
-        columns.push((name.clone(), Column::Number(values)));
-    }
-    columns.sort_by(|a, b| a.0.cmp(&b.0));
+    let columns = cases.metadata.columns();
     let options = Options {
         min_cases: args.min_cases,
         fdr: args.fdr,
@@ -107,25 +100,10 @@ fn load(args: &ExploreArgs) -> Result<Explored, String> {
             table_path.display()
         ));
     };
-    let cohort_name = args.cohort.clone().unwrap_or_else(|| {
-        // The cohort the spec's tests name most often: usually the locked test set.
-        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-        for test in &spec.tests {
-            for c in attest_engine::plan::test_cohorts(test) {
-                *counts
-                    .entry(
-                        spec.cohorts
-                            .get_key_value(&c)
-                            .map_or("all", |(k, _)| k.as_str()),
-                    )
-                    .or_default() += 1;
-            }
-        }
-        counts
-            .into_iter()
-            .max_by_key(|(name, n)| (*n, std::cmp::Reverse(*name)))
-            .map_or_else(|| "all".to_string(), |(name, _)| name.to_string())
-    });
+    let cohort_name = args
+        .cohort
+        .clone()
+        .unwrap_or_else(|| attest_engine::explore::most_tested_cohort(&spec));
     let cohort = cohorts
         .iter()
         .find(|c| c.name == cohort_name)
@@ -164,32 +142,7 @@ fn load(args: &ExploreArgs) -> Result<Explored, String> {
             cases.labels.binary(r).is_some() && score_of.contains_key(cases.ids[r].as_str())
         })
         .collect();
-    let table = &cases.table;
-    let excluded = excluded_columns(&spec);
-    let mut text = Vec::new();
-    let mut numbers = Vec::new();
-    for name in table.column_names() {
-        if excluded.contains(&name) || args.columns.as_ref().is_some_and(|c| !c.contains(&name)) {
-            continue;
-        }
-        if table.is_numeric(&name).unwrap_or(false) {
-            if let Ok(values) = table.optional_f64_column(&name) {
-                numbers.push((name, rows.iter().map(|&r| values[r]).collect()));
-            }
-        } else if let Ok(values) = table.optional_text_column(&name) {
-            text.push((name, rows.iter().map(|&r| values[r].clone()).collect()));
-        }
-    }
-    if let Some(wanted) = &args.columns {
-        let found: Vec<&String> = text
-            .iter()
-            .map(|(n, _)| n)
-            .chain(numbers.iter().map(|(n, _)| n))
-            .collect();
-        if let Some(missing) = wanted.iter().find(|w| !found.contains(w)) {
-            return Err(format!("the case table has no usable column `{missing}`"));
-        }
-    }
+    let metadata = Metadata::read(&cases.table, &rows, &spec, args.columns.as_deref())?;
     Ok(Explored {
         labels: rows
             .iter()
@@ -199,19 +152,9 @@ fn load(args: &ExploreArgs) -> Result<Explored, String> {
             .iter()
             .map(|&r| score_of[cases.ids[r].as_str()])
             .collect(),
-        text,
-        numbers,
+        metadata,
         cohort: cohort_name,
     })
-}
-
-/// Columns that are not metadata to slice by: the id, image, label and cluster columns.
-fn excluded_columns(spec: &attest_spec::Spec) -> Vec<String> {
-    let data = &spec.data;
-    let mut out = vec![data.id.clone(), data.label.column.clone()];
-    out.extend(data.image.clone());
-    out.extend(data.cluster.clone());
-    out
 }
 
 /// The ranked table for people.

@@ -235,6 +235,9 @@ fn bundle_error(e: attest_evidence::EvidenceError) -> CommandError {
 /// Prints the verdict table and summary; returns the exit status the verdict means.
 fn report(results: &Results, started: Instant, out: &std::path::Path) -> ExitStatus {
     render::emit(&verdict_table(results));
+    if let Some(line) = exploration_line(results) {
+        render::emit(&line);
+    }
     let scoring = results
         .inference
         .as_ref()
@@ -392,6 +395,27 @@ pub fn verdict_table(results: &Results) -> String {
         }
     }
     out
+}
+
+/// The spec's `explore:` outcome in one line, set apart from the verdicts: how many segments
+/// were flagged of how many tried, and the first of them.
+fn exploration_line(results: &Results) -> Option<String> {
+    let e = results.exploration.as_ref()?;
+    let found = match (&e.error, e.segments.first().filter(|s| s.flagged)) {
+        (Some(error), _) => format!("could not run: {error}"),
+        (None, Some(first)) => format!(
+            "{} of {} segments flagged on {}; first: {} (AUC {:.3} [{:.3}, {:.3}], n={}, adjusted p {:.1e})",
+            e.flagged, e.tried, e.cohort, first.segment, first.auc, first.ci_lower, first.ci_upper, first.n, first.adjusted_p
+        ),
+        (None, None) => format!(
+            "0 of {} segments flagged on {} (FDR {})",
+            e.tried, e.cohort, e.fdr
+        ),
+    };
+    Some(format!(
+        "{:<12} {found} — not a verdict; see the report's appendix\n",
+        "EXPLORATORY"
+    ))
 }
 
 fn summary_line(results: &Results) -> String {

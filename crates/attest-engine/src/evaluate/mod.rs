@@ -144,11 +144,17 @@ impl<'a> Evaluator<'a> {
     /// The evaluator for `test`: on a multiclass or multilabel task with `class:`, the
     /// cases' labels become "is that class" and their scores that class's output.
     pub fn for_test(&self, test: &Test) -> Result<Evaluator<'a>, String> {
-        let Some(class) = test
-            .class
-            .as_ref()
-            .filter(|_| self.spec.model.output.task != Task::Binary)
-        else {
+        if self.spec.model.output.task == Task::Binary {
+            return Ok(self.clone());
+        }
+        self.for_class(test.class.as_deref())
+    }
+
+    /// The evaluator for one class of a multiclass or multilabel task (its labels become
+    /// "is that class", its scores that class's output); `None`, or a binary task, gives
+    /// this evaluator.
+    pub fn for_class(&self, class: Option<&str>) -> Result<Evaluator<'a>, String> {
+        let Some(class) = class.filter(|_| self.spec.model.output.task != Task::Binary) else {
             return Ok(self.clone());
         };
         let classes = self

@@ -213,6 +213,9 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
     }
     traceability(&mut h, input.traceability);
     signatures(&mut h, 6, spec.signatories.as_ref());
+    if let Some(e) = &r.exploration {
+        exploration(&mut h, e);
+    }
     let _ = write!(
         h,
         "<h2 id=\"spec\">Appendix: the spec as run (SHA-256 {})</h2>\n<pre>{}</pre>\n",
@@ -967,6 +970,111 @@ fn traceability(h: &mut String, rows: &[Row]) {
                     )
                 },
                 verdict_badge(&r.verdict),
+            ],
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+/// The spec's `explore:` findings, after everything signed and set apart from it: what the
+/// search tried, and its ranked segments with n, AUC, interval and adjusted p-value.
+fn exploration(h: &mut String, e: &attest_spec::results::ExplorationResult) {
+    h.push_str("<h2 id=\"exploration\">Appendix: exploratory analysis — not pre-specified</h2>\n");
+    h.push_str("<p class=\"reason\"><b>Exploratory.</b> These segments were searched for after the fact, not specified before the run: no verdict above depends on them, and a flagged segment is a lead to investigate (and to pre-specify as a cohort in the next plan), not a finding of non-conformity.</p>\n");
+    let class = e
+        .class
+        .as_ref()
+        .map(|c| format!(", class <code>{}</code> against the rest", esc(c)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        h,
+        "<p>Cohort <code>{}</code>{class}: {} labelled, scored cases{}. Segments: each value of a text column, quartiles of a numeric column{}, over the columns {}; at least {} cases and {} of each class in a segment and in the rest; {} segments tested, {} too small. Method: {}; false-discovery rate {}.</p>",
+        esc(&e.cohort),
+        e.n,
+        e.overall_auc
+            .map(|a| format!(", AUC {a:.3}"))
+            .unwrap_or_default(),
+        if e.pairs {
+            ", and pairs of conditions from two columns"
+        } else {
+            ""
+        },
+        if e.columns.is_empty() {
+            "—".to_string()
+        } else {
+            e.columns
+                .iter()
+                .map(|c| format!("<code>{}</code>", esc(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        e.min_cases,
+        e.min_per_class,
+        e.tried,
+        e.too_small,
+        esc(&e.method),
+        e.fdr,
+    );
+    for skipped in &e.skipped_columns {
+        let _ = writeln!(
+            h,
+            "<p class=\"muted\">Column <code>{}</code> not used: {}</p>",
+            esc(&skipped.column),
+            esc(&skipped.reason)
+        );
+    }
+    if let Some(error) = &e.error {
+        let _ = writeln!(
+            h,
+            "<p class=\"reason\">The search could not run: {}</p>",
+            esc(error)
+        );
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<p><b>{} of {} segments flagged</b>{}.</p>",
+        e.flagged,
+        e.tried,
+        if e.segments.len() < e.tried as usize {
+            format!("; the first {} of the ranking (flagged first, clearly worst first) are listed; <code>attest explore</code> on this bundle lists all", e.segments.len())
+        } else {
+            String::new()
+        }
+    );
+    h.push_str("<table>\n");
+    header(
+        h,
+        &[
+            "#",
+            "segment",
+            "n",
+            "pos / neg",
+            &format!("AUC [{:.0}% CI]", e.level * 100.0),
+            "AUC of the rest",
+            "p (one-sided)",
+            "adjusted p",
+            "flag",
+        ],
+    );
+    for (i, s) in e.segments.iter().enumerate() {
+        let flag = match (&s.within, s.flagged) {
+            (Some(parent), true) => format!("part of {}", esc(parent)),
+            (None, true) => "<b>flagged</b>".to_string(),
+            _ => "—".to_string(),
+        };
+        row(
+            h,
+            &[
+                (i + 1).to_string(),
+                format!("<code>{}</code>", esc(&s.segment)),
+                s.n.to_string(),
+                format!("{} / {}", s.positives, s.negatives),
+                format!("{:.3} [{:.3}, {:.3}]", s.auc, s.ci_lower, s.ci_upper),
+                format!("{:.3}", s.rest_auc),
+                format!("{:.1e}", s.p_value),
+                format!("{:.1e}", s.adjusted_p),
+                flag,
             ],
         );
     }

@@ -92,9 +92,48 @@ pub struct Spec {
     /// signature blocks of both documents (a role not named here is left blank to fill in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signatories: Option<Signatories>,
+    /// Exploratory weak-segment discovery run with the tests: where the model does worst,
+    /// searched over the case metadata with intervals and false-discovery-rate control, and
+    /// written into the report as exploratory findings — never a verdict, never a criterion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore: Option<Explore>,
     /// The tests, each with its pre-specified acceptance criteria.
     #[schemars(length(min = 1))]
     pub tests: Vec<Test>,
+}
+
+/// The `explore:` block: which cases to search for weak segments, and how (the same search
+/// as `attest explore RUN_DIR`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Explore {
+    /// The cohort searched; default: the cohort the tests name most often (usually the
+    /// locked test set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<String>,
+    /// The metadata columns segments are made from; default: every column of the case table
+    /// except the id, image, label and cluster columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    /// On a multiclass or multilabel task, the class evaluated one-vs-rest (required there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// The smallest segment considered, in cases (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10))]
+    pub min_cases: Option<u64>,
+    /// The false-discovery rate controlled across every segment tried (Benjamini–Hochberg;
+    /// default 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0001, max = 0.5))]
+    pub fdr: Option<f64>,
+    /// Whether pairs of conditions from two columns are searched too (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pairs: Option<bool>,
+    /// How many segments the report lists, worst first (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub top: Option<u64>,
 }
 
 /// The people who sign the plan and the report, by the meaning of their signature.
