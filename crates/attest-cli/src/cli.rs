@@ -44,6 +44,11 @@ pub enum Command {
     /// far their AUC falls below the rest, with DeLong intervals and p-values adjusted for
     /// every segment tried (Benjamini–Hochberg). Never changes a verdict or the bundle.
     Explore(ExploreArgs),
+    /// Find the cases most like one case, as the model sees them: cosine similarity of the
+    /// model's penultimate-layer features (or a named layer) — among the run's cohort, or in
+    /// an unlabelled pool of images (`--pool`), the "find more cases like this failure" step.
+    /// Exact search; ONNX models. Never changes the bundle.
+    Similar(SimilarArgs),
     /// Make an ed25519 key pair for signing evidence bundles: PREFIX.key (private, PKCS#8
     /// PEM, readable only by you) and PREFIX.pub (public, SPKI PEM, for `verify --key`).
     Keygen(KeygenArgs),
@@ -215,6 +220,43 @@ pub struct ExploreArgs {
     pub out: Option<PathBuf>,
     /// The folder the spec was in (the case table is read from there) [default: where the
     /// run's manifest says it was].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// Arguments of `attest similar`.
+#[derive(Debug, clap::Args)]
+pub struct SimilarArgs {
+    /// The run folder (a bundle written by `attest run`).
+    #[arg(value_name = "RUN_DIR")]
+    pub dir: PathBuf,
+    /// The case to find neighbours of: its id in the run's case table.
+    #[arg(value_name = "CASE_ID")]
+    pub case: String,
+    /// How many neighbours to list.
+    #[arg(long, short = 'k', value_name = "N", default_value_t = 10)]
+    pub k: usize,
+    /// Search this table of images instead of the run's cases (CSV or Parquet with an image
+    /// column; paths relative to the table): an unlabelled pool to collect more cases from.
+    #[arg(long, value_name = "TABLE")]
+    pub pool: Option<PathBuf>,
+    /// The pool table's image column [default: the spec's image column, else `image`, `file`
+    /// or `path`].
+    #[arg(long, value_name = "NAME")]
+    pub pool_image_column: Option<String>,
+    /// The cohort searched when there is no pool [default: the cohort the spec's tests name
+    /// most often].
+    #[arg(long, value_name = "NAME")]
+    pub cohort: Option<String>,
+    /// The ONNX node whose output is the embedding [default: the input of the last
+    /// Gemm/MatMul, the penultimate layer].
+    #[arg(long, value_name = "NODE")]
+    pub layer: Option<String>,
+    /// Print the neighbours as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// The folder the spec was in (the case table, images and model are read from there)
+    /// [default: where the run's manifest says it was].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 }

@@ -1553,3 +1553,115 @@ fn run_never_overwrites_a_folder_it_did_not_write() {
         assert_eq!(ran.status.code(), Some(0), "{}", stdout(&ran));
     }
 }
+
+/// `attest similar`: among augmented copies (brighter, noisier, slightly blurred) of several
+/// test cases, each case's nearest neighbour is a copy of itself; in the run's own cohort the
+/// case itself is never listed; an unknown case, layer or non-ONNX model is exit 2.
+#[test]
+fn similar_finds_a_cases_own_augmented_copies_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = root().join("examples/chest-xray");
+    for sub in ["data", "models"] {
+        symlink_dir(&example.join(sub), &dir.path().join(sub));
+    }
+    let spec = r#"attest: 1
+name: similar-cases
+intended_use: Test of similar-case retrieval.
+seed: 7
+model:
+  id: nodule-cnn
+  onnx: models/nodule_cnn.onnx
+  input: { size: [224, 224], channels: 1, normalize: { mean: [0.5], std: [0.25] } }
+  output: { task: binary, positive: nodule, activation: sigmoid }
+data:
+  table: data/cases.csv
+  id: case_id
+  image: file
+  label: { column: finding, positive: nodule }
+cohorts:
+  small: { where: "split = 'test' AND site = 'A'" }
+tests:
+  - id: PERF-1
+    cohort: small
+    metric: auc
+    require: { lower: ">= 0.5" }
+"#;
+    std::fs::write(dir.path().join("attest.yaml"), spec).unwrap();
+    let run = attest(&["run", "attest.yaml", "--out", "run"], dir.path());
+    assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stdout(&run));
+
+    // The pool: two augmented copies of each of six cases, under names that hide the case.
+    let queries = [
+        "case-0001",
+        "case-0005",
+        "case-0009",
+        "case-0013",
+        "case-0017",
+        "case-0021",
+    ];
+    let pool = dir.path().join("pool");
+    std::fs::create_dir(&pool).unwrap();
+    let mut table = String::from("image\n");
+    let mut owner = std::collections::HashMap::new();
+    for (q, id) in queries.iter().enumerate() {
+        let source = example.join(format!("data/images/{id}.png"));
+        let image = attest_perturb::io::read_image(&source).unwrap();
+        for (a, (kind, severity)) in [
+            ("brightness_up", 1),
+            ("gaussian_noise", 1),
+            ("gaussian_blur", 1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let copy = attest_perturb::perturb_at_severity(&image, kind, severity, 11).unwrap();
+            let name = format!("p{}.png", q * 3 + a);
+            attest_perturb::io::write_image(&copy, &pool.join(&name)).unwrap();
+            table += &format!("{name}\n");
+            owner.insert(name, *id);
+        }
+    }
+    std::fs::write(pool.join("pool.csv"), table).unwrap();
+    for id in queries {
+        let out = attest(
+            &[
+                "similar",
+                "run",
+                id,
+                "--pool",
+                "pool/pool.csv",
+                "-k",
+                "3",
+                "--json",
+            ],
+            dir.path(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(found["candidates"], 18);
+        let first = found["neighbours"][0]["id"].as_str().unwrap();
+        assert_eq!(owner[first], id, "{id}: {found:#}");
+    }
+    // In the run's cohort: neighbours with labels and scores, the case itself left out.
+    let out = attest(&["similar", "run", "case-0001", "-k", "5"], dir.path());
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("layer `flat` (32 values"), "{text}");
+    assert_eq!(text.matches("data/images/case-").count(), 5, "{text}");
+    assert!(!text.contains("case-0001.png"), "{text}");
+    // Mistakes are exit 2 with the reason.
+    let unknown = attest(&["similar", "run", "case-001"], dir.path());
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no case `case-001`"));
+    let layer = attest(
+        &["similar", "run", "case-0001", "--layer", "nope"],
+        dir.path(),
+    );
+    assert_eq!(layer.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&layer.stderr).contains("no node named `nope`"));
+}

@@ -10,6 +10,7 @@
 pub mod activation;
 pub mod candle;
 pub mod content;
+pub mod embed;
 pub mod error;
 pub mod load;
 pub mod network;

@@ -42,6 +42,18 @@ impl TractModel {
     /// Loads `path`, checks its input against `pre` (the spec's preprocessing), and
     /// optimises it for batch-1 images of that size, running on `threads` threads.
     pub fn load(path: &Path, pre: &Preprocess, threads: usize) -> Result<TractModel, ModelError> {
+        Ok(TractModel::load_cut(path, pre, threads, None)?.0)
+    }
+
+    /// [`TractModel::load`] with the graph cut at an inner layer (`cut`): the outputs are that
+    /// layer's activations. Returns the model and, when cut, the layer's name and its shape
+    /// for one image.
+    pub fn load_cut(
+        path: &Path,
+        pre: &Preprocess,
+        threads: usize,
+        cut: Option<Cut<'_>>,
+    ) -> Result<(TractModel, Option<CutLayer>), ModelError> {
         let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
             path: path.to_path_buf(),
             source,
@@ -92,6 +104,13 @@ impl TractModel {
         model
             .set_input_fact(0, f32::fact([1, input[0], input[1], input[2]]).into())
             .map_err(onnx_error)?;
+        let cut_name = match cut {
+            None => None,
+            Some(cut) => Some(cut_at(&mut model, cut).map_err(|message| ModelError::Onnx {
+                path: path.to_path_buf(),
+                message,
+            })?),
+        };
         let typed = model.into_optimized().map_err(onnx_error)?;
         let out_fact = typed.output_fact(0).map_err(onnx_error)?;
         let outputs: usize = out_fact
@@ -105,21 +124,93 @@ impl TractModel {
                     out_fact.shape
                 ),
             })?;
+        let cut_layer = cut_name.map(|name| CutLayer {
+            name,
+            shape: out_fact
+                .shape
+                .as_concrete()
+                .map(|s| s.iter().skip(1).copied().collect())
+                .unwrap_or_default(),
+        });
         let plan = typed.into_runnable().map_err(onnx_error)?;
         let executor = if threads > 1 {
             Executor::multithread(threads)
         } else {
             Executor::SingleThread
         };
-        Ok(TractModel {
+        let model = TractModel {
             path: path.to_path_buf(),
             plan,
             executor,
             input,
             outputs,
             sha256,
-        })
+        };
+        Ok((model, cut_layer))
     }
+}
+
+/// Where [`TractModel::load_cut`] cuts the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut<'a> {
+    /// The input of the last `Gemm` or `MatMul`: a classifier's penultimate features.
+    Penultimate,
+    /// The first output of the node with this name.
+    Layer(&'a str),
+}
+
+/// The layer a graph was cut at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CutLayer {
+    /// The node's name (for the penultimate cut, the name of the tensor fed to the last
+    /// `Gemm`/`MatMul`).
+    pub name: String,
+    /// Its shape for one image, without the batch axis (e.g. `[64]` or `[64, 7, 7]`).
+    pub shape: Vec<usize>,
+}
+
+/// Makes the graph's only output the outlet `cut` names; returns a name for it.
+fn cut_at(model: &mut InferenceModel, cut: Cut<'_>) -> Result<String, String> {
+    let (outlet, name) = match cut {
+        Cut::Layer(layer) => {
+            let node = model
+                .nodes()
+                .iter()
+                .find(|n| n.name == layer)
+                .ok_or_else(|| {
+                    let mut names: Vec<&str> =
+                        model.nodes().iter().map(|n| n.name.as_str()).collect();
+                    names.truncate(40);
+                    format!(
+                        "no node named `{layer}`; the graph's nodes include: {}",
+                        names.join(", ")
+                    )
+                })?;
+            (OutletId::new(node.id, 0), layer.to_string())
+        }
+        Cut::Penultimate => {
+            let order = model.eval_order().map_err(|e| format!("{e:#}"))?;
+            let last = order
+                .iter()
+                .rev()
+                .map(|&id| model.node(id))
+                .find(|n| matches!(n.op.name().as_ref(), "Gemm" | "MatMul" | "MatMulInference"))
+                .ok_or("the graph has no Gemm or MatMul to take the penultimate layer from; name a layer")?;
+            let input = *last
+                .inputs
+                .first()
+                .ok_or("the last Gemm/MatMul has no input")?;
+            let source = model.node(input.node);
+            let name = model
+                .outlet_label(input)
+                .map_or_else(|| source.name.clone(), str::to_string);
+            (input, name)
+        }
+    };
+    model
+        .select_output_outlets(&[outlet])
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(name)
 }
 
 impl Network for TractModel {

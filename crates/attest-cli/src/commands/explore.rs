@@ -4,17 +4,13 @@
 //! never touches the bundle, and never changes a verdict.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use attest_data::cases::ImageCheck;
-use attest_data::table::Table;
 use attest_engine::explore::Metadata;
-use attest_engine::output::{PREDICTIONS_FILE, SPEC_FILE};
 use attest_explore::{discover, Exploration, Options};
-use attest_spec::{validate_source, SpecSource, ValidateOptions};
 
 use crate::cli::ExploreArgs;
 use crate::commands::output_file::write_atomically;
+use crate::commands::run_dir::{original_scores, OpenedRun};
 use crate::commands::CommandError;
 use crate::exit::ExitStatus;
 use crate::render;
@@ -67,93 +63,25 @@ pub fn run(args: &ExploreArgs) -> Result<ExitStatus, CommandError> {
 
 /// Reads the bundle's frozen spec and predictions and the case table they came from.
 fn load(args: &ExploreArgs) -> Result<Explored, String> {
-    let dir = &args.dir;
-    let manifest = attest_evidence::verify::read_manifest(dir).map_err(|e| e.to_string())?;
-    let data_dir = args
-        .data
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&manifest.spec_dir));
-    let spec_text = std::fs::read_to_string(dir.join(SPEC_FILE))
-        .map_err(|e| format!("cannot read {}: {e}", dir.join(SPEC_FILE).display()))?;
-    let source = SpecSource::new(dir.join(SPEC_FILE).display().to_string(), spec_text);
-    let validation = validate_source(
-        &source,
-        &ValidateOptions {
-            base_dir: Some(data_dir.clone()),
-        },
-    );
-    let spec = validation
-        .spec
-        .clone()
-        .ok_or("the bundle's spec.yaml cannot be read as a spec")?;
-    let table_path = data_dir.join(&spec.data.table);
-    if !table_path.is_file() {
-        return Err(format!(
-            "the run's case table `{}` is not there any more\n  help: give the folder the spec was in with --data DIR",
-            table_path.display()
-        ));
-    }
-    let checked = attest_data::check::check(&spec, &validation.source, &data_dir, ImageCheck::Skip);
-    let (Some(cases), Some(cohorts)) = (checked.cases, checked.cohorts) else {
-        return Err(format!(
-            "the case table `{}` cannot be read",
-            table_path.display()
-        ));
-    };
-    let cohort_name = args
-        .cohort
-        .clone()
-        .unwrap_or_else(|| attest_engine::explore::most_tested_cohort(&spec));
-    let cohort = cohorts
-        .iter()
-        .find(|c| c.name == cohort_name)
-        .ok_or_else(|| {
-            format!(
-                "no cohort `{cohort_name}` in the spec; its cohorts are: {}",
-                cohorts
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
-    // The unperturbed scores of the run's own model.
-    let predictions = Table::read(&dir.join(PREDICTIONS_FILE)).map_err(|e| e.to_string())?;
-    let ids = predictions
-        .string_column(&spec.data.id)
-        .map_err(|e| e.to_string())?;
-    let variants = predictions
-        .string_column("variant")
-        .map_err(|e| e.to_string())?;
-    let scores = predictions
-        .optional_f64_column("score")
-        .map_err(|e| format!("{e} (explore needs a binary model's `score` column)"))?;
-    let mut score_of: std::collections::HashMap<&str, f64> = Default::default();
-    for ((id, variant), score) in ids.iter().zip(&variants).zip(&scores) {
-        if let (true, Some(s)) = (variant == "original", score) {
-            score_of.insert(id.as_str(), *s);
-        }
-    }
+    let run = OpenedRun::open(&args.dir, args.data.as_deref())?;
+    let cohort = run.cohort(args.cohort.as_deref())?;
+    let score_of = original_scores(&args.dir, &run.spec)?;
+    let cases = &run.cases;
     let rows: Vec<usize> = cohort
         .rows
         .iter()
         .copied()
-        .filter(|&r| {
-            cases.labels.binary(r).is_some() && score_of.contains_key(cases.ids[r].as_str())
-        })
+        .filter(|&r| cases.labels.binary(r).is_some() && score_of.contains_key(&cases.ids[r]))
         .collect();
-    let metadata = Metadata::read(&cases.table, &rows, &spec, args.columns.as_deref())?;
+    let metadata = Metadata::read(&cases.table, &rows, &run.spec, args.columns.as_deref())?;
     Ok(Explored {
         labels: rows
             .iter()
             .filter_map(|&r| cases.labels.binary(r))
             .collect(),
-        scores: rows
-            .iter()
-            .map(|&r| score_of[cases.ids[r].as_str()])
-            .collect(),
+        scores: rows.iter().map(|&r| score_of[&cases.ids[r]]).collect(),
         metadata,
-        cohort: cohort_name,
+        cohort: cohort.name.clone(),
     })
 }
 

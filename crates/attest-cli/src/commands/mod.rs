@@ -15,7 +15,9 @@ mod predict;
 mod prepare;
 mod report;
 mod run;
+mod run_dir;
 mod schema;
+mod similar;
 mod validate;
 mod verify;
 
@@ -90,5 +92,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CommandError> {
         Command::Report(args) => report::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Explore(args) => explore::run(&args),
+        Command::Similar(args) => similar::run(&args),
     }
 }
