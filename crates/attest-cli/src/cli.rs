@@ -218,6 +218,12 @@ pub struct ExploreArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also write the run's failure galleries as PNG thumbnail sheets into this folder: the
+    /// false positives and negatives of each performance test at its operating point, and
+    /// the cases whose decision flips (or that are hurt most) under each robustness or
+    /// invariance test's perturbation.
+    #[arg(long, value_name = "DIR")]
+    pub gallery: Option<PathBuf>,
     /// The folder the spec was in (the case table is read from there) [default: where the
     /// run's manifest says it was].
     #[arg(long, value_name = "DIR")]

@@ -1554,19 +1554,17 @@ fn run_never_overwrites_a_folder_it_did_not_write() {
     }
 }
 
-/// `attest similar`: among augmented copies (brighter, noisier, slightly blurred) of several
-/// test cases, each case's nearest neighbour is a copy of itself; in the run's own cohort the
-/// case itself is never listed; an unknown case, layer or non-ONNX model is exit 2.
-#[test]
-fn similar_finds_a_cases_own_augmented_copies_first() {
+/// A run of the example's model on site A's test cases (71), with an operating point, a
+/// performance test at it and an invariance test (mirroring) at it: in `run/`.
+fn small_image_run() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let example = root().join("examples/chest-xray");
     for sub in ["data", "models"] {
         symlink_dir(&example.join(sub), &dir.path().join(sub));
     }
     let spec = r#"attest: 1
-name: similar-cases
-intended_use: Test of similar-case retrieval.
+name: small-image-run
+intended_use: Tests of the commands that look back at a run.
 seed: 7
 model:
   id: nodule-cnn
@@ -1580,16 +1578,114 @@ data:
   label: { column: finding, positive: nodule }
 cohorts:
   small: { where: "split = 'test' AND site = 'A'" }
+operating_points:
+  fixed: { threshold: 0.5 }
+perturbations:
+  mirror: { kind: horizontal_flip, severities: [1] }
 tests:
   - id: PERF-1
     cohort: small
     metric: auc
     require: { lower: ">= 0.5" }
+  - id: PERF-2
+    cohort: small
+    metric: sensitivity
+    at: fixed
+    require: { estimate: ">= 0.5" }
+  - id: INV-1
+    cohort: small
+    perturbation: mirror
+    at: fixed
+    require: { flip_rate: "<= 0.5" }
 "#;
     std::fs::write(dir.path().join("attest.yaml"), spec).unwrap();
     let run = attest(&["run", "attest.yaml", "--out", "run"], dir.path());
-    assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stdout(&run));
+    assert!(
+        matches!(run.status.code(), Some(0 | 1)),
+        "{}{}",
+        stdout(&run),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    dir
+}
 
+/// `attest explore --gallery`: PNG sheets of the false positives and negatives at the
+/// operating point and of the decisions that flip under the perturbation — as many flips as
+/// the invariance test counted, each shown with its scores either side of the threshold.
+#[test]
+fn explore_gallery_writes_the_error_and_flip_sheets() {
+    let dir = small_image_run();
+    let out = attest(
+        &["explore", "run", "--no-pairs", "--gallery", "sheets"],
+        dir.path(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let written: Vec<String> = std::fs::read_dir(dir.path().join("sheets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        written.contains(&"INV-1-flips.png".to_string()),
+        "{written:?}"
+    );
+    for name in &written {
+        let image = image::open(dir.path().join("sheets").join(name)).unwrap();
+        assert!(image.width() > 128 && image.height() > 128, "{name}");
+        assert!(stderr.contains(name.as_str()), "{stderr}");
+    }
+    // The report's gallery of INV-1 holds the flips the test counted, each a real flip.
+    let curves: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("run/curves.json")).unwrap())
+            .unwrap();
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("run/results.json")).unwrap())
+            .unwrap();
+    let gallery = curves["gallery"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["test"] == "INV-1")
+        .unwrap();
+    let (flips, of) = (
+        gallery["flips"][0].as_u64().unwrap(),
+        gallery["flips"][1].as_u64().unwrap(),
+    );
+    let inv = results["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "INV-1")
+        .unwrap();
+    let rate = inv["estimates"][0]["value"].as_f64().unwrap();
+    assert!(
+        (rate - flips as f64 / of as f64).abs() < 1e-9,
+        "{rate} vs {flips}/{of}"
+    );
+    for case in gallery["cases"].as_array().unwrap() {
+        assert_eq!(case["flipped"], true);
+        let (a, b) = (
+            case["original"].as_f64().unwrap(),
+            case["perturbed"].as_f64().unwrap(),
+        );
+        assert!((a >= 0.5) != (b >= 0.5), "{case}");
+    }
+    let html = std::fs::read_to_string(dir.path().join("run/report.html")).unwrap();
+    assert!(
+        html.contains(&format!(
+            "Decisions that flip at operating point fixed under mirror@1 on small: {flips} of {of} cases"
+        )),
+        "the report names the flips"
+    );
+}
+
+/// `attest similar`: among augmented copies (brighter, noisier, slightly blurred) of several
+/// test cases, each case's nearest neighbour is a copy of itself; in the run's own cohort the
+/// case itself is never listed; an unknown case, layer or non-ONNX model is exit 2.
+#[test]
+fn similar_finds_a_cases_own_augmented_copies_first() {
+    let dir = small_image_run();
+    let example = root().join("examples/chest-xray");
     // The pool: two augmented copies of each of six cases, under names that hide the case.
     let queries = [
         "case-0001",

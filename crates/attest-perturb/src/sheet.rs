@@ -122,3 +122,117 @@ fn downscale(planes: &Planes, target_height: usize) -> Planes {
         pixel_type: planes.pixel_type,
     }
 }
+
+/// A labelled grid of images: each tile is an image with up to a few lines of text above it
+/// (case id, label, score…), `columns` tiles per row, every tile scaled to `tile_height`
+/// (aspect kept; never enlarged). 8-bit gray, white text on black — a sheet to look through,
+/// e.g. a run's false negatives. RGB tiles are shown by their luma (Rec. 601 weights);
+/// text uses the built-in block capitals (A–Z, 0–9, `- / : . _ = #`).
+pub fn labelled_grid(
+    tiles: &[(Image, Vec<String>)],
+    columns: usize,
+    tile_height: usize,
+) -> Result<Image, PerturbError> {
+    let columns = columns.clamp(1, tiles.len().max(1));
+    let scaled: Vec<(Vec<f32>, usize, usize, &Vec<String>)> = tiles
+        .iter()
+        .map(|(image, lines)| {
+            let gray = luma(&Planes::from_image(image));
+            let small = downscale(&gray, tile_height.max(16).min(gray.height));
+            let (w, h) = (small.width, small.height);
+            let plane = small.planes.into_iter().next().unwrap_or_default();
+            (plane, w, h, lines)
+        })
+        .collect();
+    let tile_w = scaled.iter().map(|t| t.1).max().unwrap_or(1).max(1);
+    let tile_h = scaled.iter().map(|t| t.2).max().unwrap_or(1).max(1);
+    let lines = scaled.iter().map(|t| t.3.len()).max().unwrap_or(0);
+    let font_scale = (tile_w / 110).clamp(1, 2);
+    let line_h = (GLYPH_HEIGHT + 3) * font_scale;
+    let cell_w = tile_w;
+    let cell_h = lines * line_h + 2 + tile_h;
+    let gap = 6;
+    let rows = tiles.len().div_ceil(columns).max(1);
+    let width = columns * cell_w + (columns + 1) * gap;
+    let height = rows * cell_h + (rows + 1) * gap;
+    let mut plane = vec![0.0f32; width * height];
+    for (i, (tile, w, h, text)) in scaled.iter().enumerate() {
+        let left = gap + (i % columns) * (cell_w + gap);
+        let top = gap + (i / columns) * (cell_h + gap);
+        for (k, line) in text.iter().enumerate() {
+            // Cut to the tile's width rather than run into the next one.
+            let fits = (cell_w / ((crate::font::GLYPH_WIDTH + 1) * font_scale)).max(1);
+            let line: String = line.chars().take(fits).collect();
+            Canvas {
+                plane: &mut plane,
+                width,
+                height,
+            }
+            .draw_text((left, top + k * line_h), font_scale, &line, 1.0);
+        }
+        let image_top = top + lines * line_h + 2;
+        for y in 0..*h {
+            let start = (image_top + y) * width + left;
+            plane[start..start + w].copy_from_slice(&tile[y * w..(y + 1) * w]);
+        }
+    }
+    Image::gray8(
+        width,
+        height,
+        plane
+            .iter()
+            .map(|&v| crate::planes::truncate_level8(v))
+            .collect(),
+    )
+}
+
+/// One gray plane: the planes' luma when there are three.
+fn luma(planes: &Planes) -> Planes {
+    let plane = match planes.planes.as_slice() {
+        [r, g, b] => r
+            .iter()
+            .zip(g)
+            .zip(b)
+            .map(|((&r, &g), &b)| 0.299 * r + 0.587 * g + 0.114 * b)
+            .collect(),
+        [one, ..] => one.clone(),
+        [] => vec![0.0; planes.width * planes.height],
+    };
+    Planes {
+        width: planes.width,
+        height: planes.height,
+        planes: vec![plane],
+        pixel_type: crate::image::PixelType::Gray8,
+    }
+}
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_holds_every_tile_with_its_label() {
+        let a = Image::gray8(40, 30, vec![200; 1200]).unwrap();
+        let b = Image::rgb8(40, 30, vec![100; 3600]).unwrap();
+        let tiles = vec![
+            (
+                a.clone(),
+                vec!["CASE-1".to_string(), "SCORE 0.91".to_string()],
+            ),
+            (b, vec!["CASE-2".to_string()]),
+            (a, vec![]),
+        ];
+        let sheet = labelled_grid(&tiles, 2, 30).unwrap();
+        // Two columns, two rows of 2 lines of text + 30 px images, 6 px gaps.
+        assert_eq!(sheet.width(), 2 * 40 + 3 * 6);
+        assert_eq!(sheet.height(), 2 * (2 * 10 + 2 + 30) + 3 * 6);
+        let pixels = sheet.as_u8().unwrap();
+        // The first tile's image (level 200) sits below its two label lines.
+        let at = |x: usize, y: usize| pixels[y * sheet.width() + x];
+        assert_eq!(at(6 + 20, 6 + 22 + 15), 200);
+        // The RGB tile is shown by its luma (100 in every channel: 100).
+        assert!((i32::from(at(6 + 40 + 6 + 20, 6 + 22 + 15)) - 100).abs() <= 1);
+        // Text was drawn (white) in the first label line.
+        assert!((6..6 + 7).any(|y| (6..6 + 30).any(|x| at(x, y) == 255)));
+    }
+}

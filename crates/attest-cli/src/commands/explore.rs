@@ -58,7 +58,37 @@ pub fn run(args: &ExploreArgs) -> Result<ExitStatus, CommandError> {
         Some(path) => write_atomically(path, text.as_bytes())?,
         None => render::emit(&text),
     }
+    if let Some(folder) = &args.gallery {
+        if let Err(message) = write_galleries(args, folder) {
+            eprintln!("error: {message}");
+            return Ok(ExitStatus::Invalid);
+        }
+    }
     Ok(ExitStatus::Success)
+}
+
+/// Writes the bundle's galleries as PNG sheets into `folder` (made if missing) and says
+/// which files it wrote.
+fn write_galleries(args: &ExploreArgs, folder: &std::path::Path) -> Result<(), String> {
+    use attest_evidence::report::curves::{Curves, CURVES_FILE};
+    let path = args.dir.join(CURVES_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let curves: Curves = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a curves record: {e}", path.display()))?;
+    let sheets = attest_evidence::report::gallery::sheets(&curves);
+    if sheets.is_empty() {
+        eprintln!("no gallery: the run has no image cases in a performance test with an operating point, a robustness or an invariance test");
+        return Ok(());
+    }
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    for (name, png) in sheets {
+        let file = folder.join(&name);
+        write_atomically(&file, &png).map_err(|e| e.to_string())?;
+        eprintln!("wrote {}", file.display());
+    }
+    Ok(())
 }
 
 /// Reads the bundle's frozen spec and predictions and the case table they came from.

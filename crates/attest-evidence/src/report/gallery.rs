@@ -40,6 +40,10 @@ pub struct GalleryCase {
     pub original_png: String,
     /// Thumbnail of the perturbed image (PNG, base64).
     pub perturbed_png: String,
+    /// With an operating point: whether the decision at the case's threshold changes
+    /// between the original and the perturbed image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flipped: Option<bool>,
 }
 
 /// The gallery of one test.
@@ -51,6 +55,13 @@ pub struct Gallery {
     pub cohort: String,
     /// The variant shown (the perturbation's strongest level).
     pub variant: String,
+    /// The test's operating point, when it has one: then the cases shown are those whose
+    /// decision flips, most hurt first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// With an operating point: how many labelled cases of the cohort flip, of how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flips: Option<(usize, usize)>,
     /// The cases, most hurt first.
     pub cases: Vec<GalleryCase>,
 }
@@ -112,28 +123,44 @@ pub fn galleries(prepared: &Prepared, outcome: &Outcome) -> Vec<Gallery> {
         let Ok(cohort) = attest_engine::plan::cohort(&prepared.cohorts, &cohort_name) else {
             continue;
         };
-        let mut hurt: Vec<(f64, usize, bool, f64, f64)> = cohort
+        // With an operating point, the decisions that flip (either way) are what the test
+        // judges: those are shown, most hurt first. Without one, the cases hurt most.
+        let thresholds = test
+            .at
+            .as_ref()
+            .and_then(|at| super::curves::thresholds_by_row(prepared, outcome, at));
+        let mut scored = 0;
+        let mut shown: Vec<(f64, usize, bool, f64, f64, Option<bool>)> = cohort
             .rows
             .iter()
             .filter_map(|&row| {
                 let label = prepared.cases.labels.binary(row)?;
                 let original = outcome.predictions.score(0, row)?;
                 let perturbed = outcome.predictions.score(v, row)?;
+                scored += 1;
                 let harm = if label {
                     original - perturbed
                 } else {
                     perturbed - original
                 };
-                (harm > 0.0).then_some((harm, row, label, original, perturbed))
+                match &thresholds {
+                    Some(t) => {
+                        let t = (*t.get(row)?)?;
+                        let flipped = (original >= t) != (perturbed >= t);
+                        flipped.then_some((harm, row, label, original, perturbed, Some(true)))
+                    }
+                    None => (harm > 0.0).then_some((harm, row, label, original, perturbed, None)),
+                }
             })
             .collect();
         // Most hurt first; ties in case-table order.
-        hurt.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        shown.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let flips = thresholds.as_ref().map(|_| (shown.len(), scored));
         let variant = &outcome.plan.variants[v];
-        let cases: Vec<GalleryCase> = hurt
+        let cases: Vec<GalleryCase> = shown
             .into_iter()
             .take(CASES_PER_TEST)
-            .filter_map(|(_, row, label, original, perturbed)| {
+            .filter_map(|(_, row, label, original, perturbed, flipped)| {
                 let id = &prepared.cases.ids[row];
                 let image = attest_data::images::read_image(
                     &paths[row],
@@ -149,14 +176,17 @@ pub fn galleries(prepared: &Prepared, outcome: &Outcome) -> Vec<Gallery> {
                     perturbed,
                     original_png: thumbnail_png(&image)?,
                     perturbed_png: thumbnail_png(&after)?,
+                    flipped,
                 })
             })
             .collect();
-        if !cases.is_empty() {
+        if !cases.is_empty() || flips.is_some() {
             out.push(Gallery {
                 test: test.id.clone(),
                 cohort: cohort_name,
                 variant: variant.label(),
+                at: test.at.clone(),
+                flips,
                 cases,
             });
         }
@@ -296,6 +326,97 @@ pub fn error_galleries(prepared: &Prepared, outcome: &Outcome) -> Vec<ErrorGalle
             false_negatives: show(&fn_),
             counts: (fp.len(), fn_.len()),
         });
+    }
+    out
+}
+
+/// Tile height of the PNG sheets [`sheets`] makes (the thumbnails' own size).
+const SHEET_TILE: usize = THUMBNAIL as usize;
+
+/// A thumbnail of the bundle as an image.
+fn decode_png(png: &str) -> Option<attest_perturb::Image> {
+    let bytes = BASE64.decode(png).ok()?;
+    let dynamic = ::image::load_from_memory(&bytes).ok()?;
+    attest_perturb::io::from_dynamic(dynamic).ok()
+}
+
+/// One labelled sheet as PNG bytes.
+fn sheet_png(tiles: &[(attest_perturb::Image, Vec<String>)], columns: usize) -> Option<Vec<u8>> {
+    let sheet = attest_perturb::sheet::labelled_grid(tiles, columns, SHEET_TILE).ok()?;
+    let dynamic = attest_perturb::io::to_dynamic(&sheet).ok()?;
+    let mut png = Vec::new();
+    dynamic
+        .write_to(&mut Cursor::new(&mut png), ::image::ImageFormat::Png)
+        .ok()?;
+    Some(png)
+}
+
+/// The galleries of a bundle (its `curves.json`) as PNG thumbnail sheets to look through:
+/// per performance test with an operating point, `TEST-false-positives.png` and
+/// `TEST-false-negatives.png` (case id, score and threshold, metadata above each image); per
+/// robustness or invariance test, `TEST-flips.png` (decisions that flip at its operating
+/// point) or `TEST-hurt-most.png`, each case as its original and perturbed image side by
+/// side. Returns file names and PNG bytes; lists without a case give no sheet.
+pub fn sheets(curves: &super::Curves) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in &curves.errors {
+        for (suffix, cases) in [
+            ("false-positives", &e.false_positives),
+            ("false-negatives", &e.false_negatives),
+        ] {
+            let tiles: Vec<(attest_perturb::Image, Vec<String>)> = cases
+                .iter()
+                .filter_map(|c| {
+                    let image = decode_png(&c.png)?;
+                    let mut lines = vec![
+                        c.case.clone(),
+                        format!("SCORE {:.3} T {:.3}", c.score, c.threshold),
+                    ];
+                    lines.extend(c.metadata.split(", ").take(2).map(str::to_string));
+                    Some((image, lines))
+                })
+                .collect();
+            if let Some(png) = (!tiles.is_empty()).then(|| sheet_png(&tiles, 3)).flatten() {
+                out.push((format!("{}-{suffix}.png", e.test), png));
+            }
+        }
+    }
+    for g in &curves.gallery {
+        let tiles: Vec<(attest_perturb::Image, Vec<String>)> = g
+            .cases
+            .iter()
+            .flat_map(|c| {
+                let before = decode_png(&c.original_png).map(|image| {
+                    (
+                        image,
+                        vec![
+                            c.case.clone(),
+                            c.label.clone(),
+                            format!("ORIGINAL {:.3}", c.original),
+                        ],
+                    )
+                });
+                let after = decode_png(&c.perturbed_png).map(|image| {
+                    (
+                        image,
+                        vec![
+                            g.variant.replace('@', " "),
+                            if c.flipped == Some(true) {
+                                "FLIPS".to_string()
+                            } else {
+                                String::new()
+                            },
+                            format!("PERTURBED {:.3}", c.perturbed),
+                        ],
+                    )
+                });
+                before.into_iter().chain(after)
+            })
+            .collect();
+        let name = if g.at.is_some() { "flips" } else { "hurt-most" };
+        if let Some(png) = (!tiles.is_empty()).then(|| sheet_png(&tiles, 4)).flatten() {
+            out.push((format!("{}-{name}.png", g.test), png));
+        }
     }
     out
 }

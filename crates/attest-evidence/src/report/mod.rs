@@ -693,11 +693,27 @@ fn error_table(h: &mut String, e: &gallery::ErrorGallery) {
 
 /// The cases the test's perturbation hurt most: thumbnails before and after, with scores.
 fn gallery_table(h: &mut String, g: &gallery::Gallery) {
+    let title = match (&g.at, g.flips) {
+        (Some(at), Some((flips, of))) => format!(
+            "Decisions that flip at operating point {} under {} on {}: {flips} of {of} cases{} (most hurt first)",
+            esc(at),
+            esc(&g.variant),
+            esc(&g.cohort),
+            if flips > g.cases.len() {
+                format!(", the first {} shown", g.cases.len())
+            } else {
+                String::new()
+            }
+        ),
+        _ => format!(
+            "Cases hurt most by {} on {} (score moved furthest the wrong way)",
+            esc(&g.variant),
+            esc(&g.cohort)
+        ),
+    };
     let _ = writeln!(
         h,
-        "<table class=\"gallery\"><tr><th colspan=\"5\">Cases hurt most by {} on {} (score moved furthest the wrong way)</th></tr>",
-        esc(&g.variant),
-        esc(&g.cohort)
+        "<table class=\"gallery\"><tr><th colspan=\"5\">{title}</th></tr>"
     );
     header(
         h,
