@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use attest_spec::types::ALL_COHORT;
 use polars::prelude::*;
 
 use crate::error::EngineError;
@@ -60,8 +61,15 @@ pub fn ensure_replaceable(dir: &Path, marker: (&str, &str)) -> Result<(), Engine
     })
 }
 
+/// The column of `predictions.parquet` that says whether a case belongs to cohort `name`.
+pub fn cohort_column(name: &str) -> String {
+    format!("cohort:{name}")
+}
+
 /// The per-case predictions as a table: one row per planned (case, variant), with the
-/// label, every output, and the reason when the pair could not be scored.
+/// label, every output, the reason when the pair could not be scored, and one `cohort:NAME`
+/// column per cohort of the spec (but `all`) saying whether the case belongs to it — so that
+/// a later run can be compared cohort by cohort from the bundles alone (`attest diff`).
 pub fn predictions_frame(prepared: &Prepared, outcome: &Outcome) -> PolarsResult<DataFrame> {
     let cases = &prepared.cases;
     let plan = &outcome.plan;
@@ -104,6 +112,15 @@ pub fn predictions_frame(prepared: &Prepared, outcome: &Outcome) -> PolarsResult
         columns.push(Column::new(name.as_str().into(), values));
     }
     columns.push(Column::new("error".into(), errors));
+    for cohort in prepared.cohorts.iter().filter(|c| c.name != ALL_COHORT) {
+        let members: std::collections::HashSet<usize> = cohort.rows.iter().copied().collect();
+        let flags: Vec<bool> = plan
+            .rows
+            .iter()
+            .flat_map(|rows| rows.iter().map(|row| members.contains(row)))
+            .collect();
+        columns.push(Column::new(cohort_column(&cohort.name).into(), flags));
+    }
     DataFrame::new(height, columns)
 }
 

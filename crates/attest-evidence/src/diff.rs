@@ -172,6 +172,10 @@ pub struct RunDiff {
     pub data: DataChange,
     /// Every test of either run, in the second run's order, then removed ones.
     pub tests: Vec<TestChange>,
+    /// Each unperturbed AUC of a test in both runs split into the model's and the data's
+    /// part of its change ([`crate::decompose`]).
+    #[serde(default)]
+    pub decomposition: Vec<crate::decompose::Decomposition>,
 }
 
 impl RunDiff {
@@ -388,6 +392,14 @@ pub fn diff(before: &Path, after: &Path) -> Result<RunDiff, EvidenceError> {
         crate::bundle::read_results(after)?,
     );
     let data = data_change((before, &a), (after, &b))?;
+    let (images_a, images_b) = (images(before)?, images(after)?);
+    let same_image = |id: &str| match (images_a.get(id), images_b.get(id)) {
+        (Some(x), Some(y)) => x.is_some() && x == y,
+        // Scores-only runs record no images: the case id is the case.
+        (None, None) => images_a.is_empty() && images_b.is_empty(),
+        _ => false,
+    };
+    let decomposition = crate::decompose::decompose((before, &a), (after, &b), &same_image);
     let mut ids: Vec<&str> = b.tests.iter().map(|t| t.id.as_str()).collect();
     ids.extend(
         a.tests
@@ -424,6 +436,7 @@ pub fn diff(before: &Path, after: &Path) -> Result<RunDiff, EvidenceError> {
         after: side(after, &b),
         data,
         tests,
+        decomposition,
     })
 }
 
@@ -595,7 +608,8 @@ pub fn render_diff_html(d: &RunDiff) -> String {
         h.push_str("</table>\n");
     }
 
-    h.push_str("<h2 id=\"data\">4. Data</h2>\n<table>\n");
+    decomposition_section(&mut h, &d.decomposition);
+    h.push_str("<h2 id=\"data\">5. Data</h2>\n<table>\n");
     let table = |s: &Option<String>| {
         s.as_deref()
             .map_or_else(|| "—".into(), |s| format!("<code>{}</code>", esc(s)))
@@ -672,6 +686,61 @@ pub fn render_diff_html(d: &RunDiff) -> String {
         esc(&d.after.run_id)
     );
     h
+}
+
+/// Each AUC change split into the model's and the data's part.
+fn decomposition_section(h: &mut String, splits: &[crate::decompose::Decomposition]) {
+    h.push_str("<h2 id=\"split\">4. Model or data? Each AUC change split</h2>\n");
+    if splits.is_empty() {
+        h.push_str(
+            "<p>No unperturbed AUC is estimated for the same test and cohort in both runs.</p>\n",
+        );
+        return;
+    }
+    h.push_str("<p>change = after − before = <b>model</b> + <b>data</b>. The model's part is the second model's AUC minus the first model's on the same cases of the second run's cohort (the first model's scores of byte-identical images, from the first bundle), with DeLong's paired interval; the data's part is the rest — cases added, removed or relabelled, with the first model.</p>\n<table>\n");
+    header(
+        h,
+        &[
+            "test",
+            "cohort",
+            "before",
+            "after",
+            "change",
+            "model (paired 95% CI)",
+            "data",
+            "cases both models scored",
+        ],
+    );
+    let opt = |v: Option<f64>| v.map_or_else(|| "—".into(), signed);
+    for d in splits {
+        let model = match (&d.model_effect, &d.model_interval) {
+            (Some(m), Some(i)) => format!("{} [{:+.4}, {:+.4}]", signed(*m), i.lower, i.upper),
+            (m, _) => opt(*m),
+        };
+        let covered = format!(
+            "{} of {}{}",
+            d.covered,
+            d.n,
+            d.note
+                .as_ref()
+                .map(|n| format!(" <span class=\"muted\">({})</span>", esc(n)))
+                .unwrap_or_default()
+        );
+        row(
+            h,
+            &[
+                esc(&d.test),
+                esc(&d.cohort),
+                format!("{:.4}", d.before),
+                format!("{:.4}", d.after),
+                signed(d.after - d.before),
+                model,
+                opt(d.data_effect),
+                covered,
+            ],
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 /// What every page of the diff's PDF names: both runs.

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod bundle;
+pub mod decompose;
 pub mod diff;
 pub mod error;
 pub mod headline;

@@ -556,6 +556,22 @@ fn diff_names_a_regression_with_the_change_and_its_interval() {
     for needle in ["PERF-1", "CAL-1", "MOVER", "clear change"] {
         assert!(html.contains(needle), "{needle}");
     }
+    // Same data, another model: the whole change is the model's, with a paired interval
+    // that is narrower than the independent-samples (MOVER) one.
+    let split = d
+        .decomposition
+        .iter()
+        .find(|s| s.test == "PERF-1" && s.cohort == "test")
+        .unwrap();
+    assert_eq!((split.covered, split.n), (160, 160), "{split:?}");
+    assert!(
+        (split.model_effect.unwrap() - change).abs() < 1e-12,
+        "{split:?}"
+    );
+    assert!(split.data_effect.unwrap().abs() < 1e-12, "{split:?}");
+    let paired = split.model_interval.as_ref().unwrap();
+    assert!(paired.upper - paired.lower < interval.upper - interval.lower);
+    assert!(html.contains("Model or data?"));
     let regressed: Vec<&str> = d.regressions().map(|t| t.id.as_str()).collect();
     let expected_regression = perf.before != perf.after;
     assert_eq!(regressed.contains(&"PERF-1"), expected_regression);
@@ -590,6 +606,20 @@ fn diff_names_relabelled_cases_and_resized_cohorts() {
     attest_evidence::write_bundle(&second, &prepared, &outcome, None).unwrap();
     let compared = attest_evidence::diff::diff(&bundle, &second).unwrap();
     assert_eq!(compared.data.labels_changed, vec!["k002".to_string()]);
+    // The same model on changed data: the whole AUC change is the data's, the model's part
+    // on the 159 cases both runs scored is exactly nothing.
+    let split = compared
+        .decomposition
+        .iter()
+        .find(|s| s.test == "PERF-1" && s.cohort == "test")
+        .unwrap();
+    assert_eq!((split.covered, split.n), (159, 159), "{split:?}");
+    assert_eq!(split.model_effect, Some(0.0), "{split:?}");
+    assert!(
+        (split.data_effect.unwrap() - (split.after - split.before)).abs() < 1e-15,
+        "{split:?}"
+    );
+    assert!(split.after != split.before);
     assert!(compared.data.images_added.is_empty());
     assert!(compared
         .data
@@ -600,4 +630,54 @@ fn diff_names_relabelled_cases_and_resized_cohorts() {
     let html = attest_evidence::diff::render_diff_html(&compared);
     assert!(html.contains("labels changed (same case id, other label)"));
     assert!(html.contains("k002"));
+}
+
+/// Cases added *and* a new model: the model's part is measured on the cases both runs
+/// scored (and says so), the data's part is the rest, and the two add up to the change.
+#[test]
+fn diff_splits_a_change_when_both_the_model_and_the_data_moved() {
+    let Written {
+        inputs,
+        out,
+        bundle,
+        ..
+    } = written();
+    let mut table = std::fs::read_to_string(inputs.path().join("cases.csv")).unwrap();
+    let mut scores = String::from("case_id,score\n");
+    for line in std::fs::read_to_string(inputs.path().join("scores.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+    {
+        let (id, score) = line.split_once(',').unwrap();
+        let score: f64 = score.parse().unwrap();
+        scores += &format!("{id},{:.6}\n", (score * 0.8 + 0.1).min(1.0));
+    }
+    for i in 200..240u32 {
+        let positive = i % 3 == 0;
+        table += &format!("k{i:03},{},test,X\n", if positive { "yes" } else { "no" });
+        scores += &format!("k{i:03},{:.6}\n", f64::from((i * 29) % 100) / 100.0);
+    }
+    std::fs::write(inputs.path().join("cases.csv"), table).unwrap();
+    std::fs::write(inputs.path().join("scores.csv"), scores).unwrap();
+    let (prepared, outcome) = run(inputs.path());
+    let second = out.path().join("second");
+    attest_evidence::write_bundle(&second, &prepared, &outcome, None).unwrap();
+    let compared = attest_evidence::diff::diff(&bundle, &second).unwrap();
+    let split = compared
+        .decomposition
+        .iter()
+        .find(|s| s.test == "PERF-1" && s.cohort == "test")
+        .unwrap();
+    assert_eq!((split.covered, split.n), (160, 200), "{split:?}");
+    assert!(
+        split.note.as_ref().unwrap().contains("160 of 200"),
+        "{split:?}"
+    );
+    let (model, data) = (split.model_effect.unwrap(), split.data_effect.unwrap());
+    assert!(((model + data) - (split.after - split.before)).abs() < 1e-12);
+    // A monotone rescaling of the old scores keeps their ranking: the model's AUC on the
+    // old cases is unchanged, so the whole change is the 40 new cases'.
+    assert!(model.abs() < 1e-12, "{split:?}");
+    assert!(data.abs() > 1e-3, "{split:?}");
 }

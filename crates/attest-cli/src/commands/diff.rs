@@ -73,6 +73,21 @@ pub fn run(args: &DiffArgs) -> Result<ExitStatus, CommandError> {
             verdict(t.after)
         );
     }
+    for d in &compared.decomposition {
+        if let (Some(model), Some(data)) = (d.model_effect, d.data_effect) {
+            text += &format!(
+                "  {:<12} auc on {}: {:+.4} = model {model:+.4}{} + data {data:+.4} ({} of {} cases scored by both models)\n",
+                d.test,
+                d.cohort,
+                d.after - d.before,
+                d.model_interval
+                    .as_ref()
+                    .map_or_else(String::new, |i| format!(" [{:+.4}, {:+.4}]", i.lower, i.upper)),
+                d.covered,
+                d.n
+            );
+        }
+    }
     if !compared.data.unchanged() {
         text += &format!(
             "the data changed: {} images added, {} removed, {} altered, {} relabelled, {} cohorts resized\n",
