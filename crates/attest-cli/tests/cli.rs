@@ -1761,3 +1761,50 @@ fn similar_finds_a_cases_own_augmented_copies_first() {
     assert_eq!(layer.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&layer.stderr).contains("no node named `nope`"));
 }
+
+/// `data.limits` replaces the read limits: a table over `max_rows` is refused at validation
+/// with the limit named and the key to raise it; an image over `max_image_pixels` stops the
+/// run naming the case; the same spec without the block runs.
+#[test]
+fn data_limits_in_the_spec_bound_the_table_and_the_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = root().join("crates/attest-fuzz/fixtures/inputs");
+    for name in ["cases.csv", "scores.csv"] {
+        std::fs::copy(inputs.join(name), dir.path().join(name)).unwrap();
+    }
+    let spec = std::fs::read_to_string(inputs.join("attest.yaml")).unwrap();
+    let limited = spec.replace(
+        "  label: { column: finding, positive: \"yes\" }\n",
+        "  label: { column: finding, positive: \"yes\" }\n  limits: { max_rows: 10 }\n",
+    );
+    assert_ne!(limited, spec);
+    std::fs::write(dir.path().join("attest.yaml"), &limited).unwrap();
+    let out = attest(&["validate", "attest.yaml"], dir.path());
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("over the limit of 10"), "{text}");
+    assert!(text.contains("data.limits"), "{text}");
+    std::fs::write(dir.path().join("attest.yaml"), &spec).unwrap();
+    let out = attest(&["validate", "attest.yaml"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // Images: the example's 224×224 radiographs against a limit of 10,000 pixels.
+    let example = example_copy(|t| {
+        t.replace(
+            "  cluster: patient_id",
+            "  limits: { max_image_pixels: 10000 }\n  cluster: patient_id",
+        )
+    });
+    // No cache: cached predictions are keyed by the image bytes and need no decoding.
+    let run = attest(
+        &["run", "attest.yaml", "--no-cache", "--out", "run"],
+        example.path(),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(4), "{}{stderr}", stdout(&run));
+    assert!(
+        stderr.contains("pixel count is 50176, the limit is 10000"),
+        "{stderr}"
+    );
+    assert!(!example.path().join("run").exists());
+}

@@ -227,7 +227,7 @@ pub enum ImageCheck {
 pub fn load(spec: &Spec, base_dir: &Path, images: ImageCheck) -> Loaded {
     let data = &spec.data;
     let table_path = base_dir.join(&data.table);
-    let table = match Table::read(&table_path) {
+    let table = match Table::read_with_limits(&table_path, &crate::limits::table_limits(data)) {
         Ok(t) => t,
         Err(e) => {
             let problem = Problem::error(Code::TableRead, e.to_string())

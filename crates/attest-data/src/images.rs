@@ -184,7 +184,7 @@ impl ImageError {
     pub fn help(&self) -> Option<&'static str> {
         match self {
             ImageError::Io { .. } => Some("check the path in the case table and that the file is readable"),
-            ImageError::TooLarge { .. } => Some("downsample the image before testing, or check that the file is what it claims to be"),
+            ImageError::TooLarge { .. } => Some("check that the file is what it claims to be; for images known to be this large, raise `data.limits.max_image_pixels` or `max_image_bytes` in the spec"),
             ImageError::UnknownFormat { .. } => Some("convert the image to PNG (16-bit for radiographs) or DICOM"),
             ImageError::Decode { .. } => Some("the file may be truncated or damaged; re-export it"),
             ImageError::Dicom { .. } => Some("check the file with a DICOM validator (e.g. `dciodvfy`) and re-export it"),

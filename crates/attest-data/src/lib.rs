@@ -13,6 +13,7 @@ pub mod check;
 pub mod cohort;
 pub mod hash;
 pub mod images;
+pub mod limits;
 pub mod table;
 
 /// The message of a caught panic (a dependency's decoder that panicked on a damaged file),

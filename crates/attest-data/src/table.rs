@@ -24,7 +24,7 @@ pub enum TableError {
     },
     /// The table is larger than Attest reads (a decompression bomb, or a file that is not a
     /// case table); checked before the rows are parsed.
-    #[error("`{path}`: {what} is {value}, over the limit of {limit}; a case table this large is refused before parsing (split it, or check that the file is the case table)")]
+    #[error("`{path}`: {what} is {value}, over the limit of {limit}; a case table this large is refused before parsing (check that the file is the case table; for a table known to be this large, raise `data.limits` in the spec)")]
     TooLarge {
         /// The file.
         path: PathBuf,

@@ -49,6 +49,8 @@ pub struct Inputs<'a> {
     /// SHA-256 of each image, by row (`None` where it could not be read); empty for a scores
     /// table.
     pub image_sha256: &'a [Option<String>],
+    /// How images are read (the spec's `data.limits`).
+    pub read: ReadOptions,
 }
 
 /// How to execute.
@@ -301,7 +303,7 @@ fn prepare(
             if missing.is_empty() {
                 return out;
             }
-            let image = match read_image(&paths[row], &ReadOptions::default()) {
+            let image = match read_image(&paths[row], &inputs.read) {
                 Ok(decoded) => decoded.image,
                 Err(e) => {
                     let reason = format!("cannot read `{}`: {e}", paths[row].display());

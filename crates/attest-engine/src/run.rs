@@ -161,6 +161,7 @@ fn score(
         ids: &prepared.cases.ids,
         images: prepared.cases.images.as_deref(),
         image_sha256,
+        read: attest_data::limits::image_options(&prepared.spec.data),
     };
     let predictions = execute(
         plan,

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use attest_data::images::{read_image, ReadOptions};
+use attest_data::images::read_image;
 use attest_model::{LoadOptions, Outputs};
 use attest_perturb::Image;
 use attest_spec::types::{OnnxBackend, Task};
@@ -64,7 +64,7 @@ pub fn run(args: &PredictArgs) -> Result<ExitStatus, CommandError> {
                     chunk
                         .par_iter()
                         .map(|&r| {
-                            read_image(&paths[r], &ReadOptions::default())
+                            read_image(&paths[r], &attest_data::limits::image_options(&spec.data))
                                 .map(|d| d.image)
                                 .map_err(|e| CommandError::Data(format!("{e}")))
                         })

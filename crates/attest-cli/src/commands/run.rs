@@ -372,7 +372,8 @@ fn measure(
     let sample: Vec<usize> = rows.iter().copied().take(4).collect();
     let started = Instant::now();
     for &row in &sample {
-        let image = attest_data::images::read_image(&paths[row], &Default::default()).ok()?;
+        let options = attest_data::limits::image_options(&prepared.spec.data);
+        let image = attest_data::images::read_image(&paths[row], &options).ok()?;
         model.score_images(&[&image.image], 1).ok()?;
     }
     Some(started.elapsed() / sample.len().max(1) as u32)

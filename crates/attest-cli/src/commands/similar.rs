@@ -120,8 +120,9 @@ fn search(args: &SimilarArgs) -> Result<Found, String> {
         threads,
     )
     .map_err(|e| e.to_string())?;
+    let read_options = attest_data::limits::image_options(&run.spec.data);
     let embed = |c: &Candidate| -> Result<Vec<f32>, String> {
-        let decoded = attest_data::images::read_image(&c.image, &Default::default())
+        let decoded = attest_data::images::read_image(&c.image, &read_options)
             .map_err(|e| format!("case `{}`: {e}", c.id))?;
         let mut out = embedder
             .embed(&[&decoded.image])

@@ -164,7 +164,7 @@ pub fn galleries(prepared: &Prepared, outcome: &Outcome) -> Vec<Gallery> {
                 let id = &prepared.cases.ids[row];
                 let image = attest_data::images::read_image(
                     &paths[row],
-                    &attest_data::images::ReadOptions::default(),
+                    &attest_data::limits::image_options(&prepared.spec.data),
                 )
                 .ok()?
                 .image;
@@ -298,7 +298,7 @@ pub fn error_galleries(prepared: &Prepared, outcome: &Outcome) -> Vec<ErrorGalle
                 .filter_map(|&(score, row, threshold)| {
                     let image = attest_data::images::read_image(
                         &paths[row],
-                        &attest_data::images::ReadOptions::default(),
+                        &attest_data::limits::image_options(&prepared.spec.data),
                     )
                     .ok()?
                     .image;

@@ -35,6 +35,36 @@ pub struct Data {
     /// narrow the confidence intervals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
+    /// Bounds on what is read, against broken or hostile files (decompression bombs,
+    /// enormous tables). The defaults fit the largest public imaging cohorts and images
+    /// many times over; raise one for data known to be larger (e.g. a tomosynthesis
+    /// volume), or lower it for a service that takes specs from elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<DataLimits>,
+}
+
+/// The `data.limits` block: every key optional, each replacing its default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataLimits {
+    /// Largest case table in bytes — the file, and for CSV.GZ and Parquet also its
+    /// decompressed size (default 2 GiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_table_bytes: Option<u64>,
+    /// Most rows in the case table (default 10 million).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_rows: Option<u64>,
+    /// Largest image file in bytes (default 1 GiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_image_bytes: Option<u64>,
+    /// Most pixels decoded from one image: width × height × frames × samples (default
+    /// 100 million).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_image_pixels: Option<u64>,
 }
 
 /// How the label column is read.

@@ -11,8 +11,8 @@ mod model;
 mod test;
 
 pub use blocks::{
-    Cohort, Data, LabelSpec, LabelValue, OperatingPoint, Perturbation, PerturbationLevel,
-    TargetSpec,
+    Cohort, Data, DataLimits, LabelSpec, LabelValue, OperatingPoint, Perturbation,
+    PerturbationLevel, TargetSpec,
 };
 pub use model::{
     Activation, Architecture, InputSpec, Model, ModelSource, Normalize, OnnxBackend, OutputSpec,
