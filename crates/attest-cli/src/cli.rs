@@ -258,6 +258,10 @@ pub struct SimilarArgs {
     /// Gemm/MatMul, the penultimate layer].
     #[arg(long, value_name = "NODE")]
     pub layer: Option<String>,
+    /// Compute every embedding with the model, even where the bundle stores them
+    /// (`embeddings.parquet`, from `explore: { embeddings: true }`).
+    #[arg(long)]
+    pub no_stored: bool,
     /// Print the neighbours as JSON instead of the table.
     #[arg(long)]
     pub json: bool,

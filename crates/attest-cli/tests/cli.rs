@@ -1582,6 +1582,8 @@ operating_points:
   fixed: { threshold: 0.5 }
 perturbations:
   mirror: { kind: horizontal_flip, severities: [1] }
+explore:
+  embeddings: true
 tests:
   - id: PERF-1
     cohort: small
@@ -1743,6 +1745,34 @@ fn similar_finds_a_cases_own_augmented_copies_first() {
         let first = found["neighbours"][0]["id"].as_str().unwrap();
         assert_eq!(owner[first], id, "{id}: {found:#}");
     }
+    // The bundle stores the cohort's embeddings (`explore: { embeddings: true }`); searching
+    // with them gives exactly what computing them again gives.
+    assert!(dir.path().join("run/embeddings.parquet").is_file());
+    let with_stored = attest(
+        &["similar", "run", "case-0005", "-k", "8", "--json"],
+        dir.path(),
+    );
+    let recomputed = attest(
+        &[
+            "similar",
+            "run",
+            "case-0005",
+            "-k",
+            "8",
+            "--json",
+            "--no-stored",
+        ],
+        dir.path(),
+    );
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_slice(&with_stored.stdout).unwrap(),
+        serde_json::from_slice(&recomputed.stdout).unwrap(),
+    );
+    // case-0005 is outside the explored cohort (site A's test cases): its embedding is
+    // computed, every candidate's comes from the bundle.
+    assert_eq!(a["stored"], a["candidates"], "{a}");
+    assert_eq!(b["stored"], 0);
+    assert_eq!(a["neighbours"], b["neighbours"]);
     // In the run's cohort: neighbours with labels and scores, the case itself left out.
     let out = attest(&["similar", "run", "case-0001", "-k", "5"], dir.path());
     let text = stdout(&out);

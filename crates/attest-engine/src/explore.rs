@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use attest_data::table::Table;
 use attest_explore::{discover, Column, Options};
-use attest_spec::results::{ExplorationResult, SegmentResult, SkippedColumn};
+use attest_spec::results::{EmbeddingsRecord, ExplorationResult, SegmentResult, SkippedColumn};
 use attest_spec::types::{Explore, Spec, ALL_COHORT};
 
 use crate::evaluate::Evaluator;
@@ -148,6 +148,7 @@ pub fn explore(evaluator: &Evaluator<'_>, explore: &Explore) -> ExplorationResul
         flagged: 0,
         segments: Vec::new(),
         error: None,
+        embeddings: None,
     };
     if let Err(e) = search(evaluator, explore, &cohort, &options, &mut result) {
         result.error = Some(e);
@@ -210,4 +211,81 @@ fn search(
         })
         .collect();
     Ok(())
+}
+
+/// The bundle's file of embeddings.
+pub const EMBEDDINGS_FILE: &str = "embeddings.parquet";
+
+/// The explored cases' embeddings: case ids and one vector each, from `layer`.
+#[derive(Debug, Clone, Default)]
+pub struct CaseEmbeddings {
+    /// The ONNX node they were taken from.
+    pub layer: String,
+    /// Case ids.
+    pub ids: Vec<String>,
+    /// One embedding per id, all of one length.
+    pub values: Vec<Vec<f32>>,
+}
+
+/// Embeds every case of the explored cohort that has an image, with the model cut at the
+/// block's `layer` (default: the penultimate layer). A case whose image cannot be read is
+/// left out and counted; a model that cannot be cut is the error.
+pub fn embed_cohort(
+    prepared: &crate::run::Prepared,
+    explore: &Explore,
+    threads: usize,
+) -> Result<(CaseEmbeddings, EmbeddingsRecord), String> {
+    use rayon::prelude::*;
+    let spec = &prepared.spec;
+    let paths = prepared
+        .cases
+        .images
+        .as_ref()
+        .ok_or("the model scores a table, not images")?;
+    let cohort = crate::plan::cohort(&prepared.cohorts, &explored_cohort(spec, explore))
+        .map_err(|e| e.to_string())?;
+    let embedder = attest_model::embed::Embedder::load(
+        &spec.model,
+        &prepared.base_dir,
+        explore.layer.as_deref(),
+        threads,
+    )
+    .map_err(|e| e.to_string())?;
+    let read = attest_data::limits::image_options(&spec.data);
+    let embedded: Vec<(usize, Result<Vec<f32>, String>)> = cohort
+        .rows
+        .par_iter()
+        .map(|&row| {
+            let one = attest_data::images::read_image(&paths[row], &read)
+                .map_err(|e| e.to_string())
+                .and_then(|d| embedder.embed(&[&d.image]).map_err(|e| e.to_string()))
+                .and_then(|mut v| v.pop().ok_or_else(|| "no embedding".to_string()));
+            (row, one)
+        })
+        .collect();
+    let mut out = CaseEmbeddings {
+        layer: embedder.layer().name.clone(),
+        ..CaseEmbeddings::default()
+    };
+    let (mut failed, mut first) = (0usize, None);
+    for (row, one) in embedded {
+        match one {
+            Ok(values) => {
+                out.ids.push(prepared.cases.ids[row].clone());
+                out.values.push(values);
+            }
+            Err(e) => {
+                failed += 1;
+                first.get_or_insert(format!("{}: {e}", prepared.cases.ids[row]));
+            }
+        }
+    }
+    let record = EmbeddingsRecord {
+        file: EMBEDDINGS_FILE.to_string(),
+        layer: out.layer.clone(),
+        dimensions: embedder.dim() as u64,
+        cases: out.ids.len() as u64,
+        failed: first.map(|f| format!("{failed} case(s), e.g. {f}")),
+    };
+    Ok((out, record))
 }

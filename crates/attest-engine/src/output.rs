@@ -150,7 +150,32 @@ pub fn write_run_files(
     std::fs::write(&spec, prepared.source.text.as_bytes()).map_err(io(&spec))?;
     let mut frame = predictions_frame(prepared, outcome)
         .map_err(|e| EngineError::Spec(format!("cannot build the predictions table: {e}")))?;
-    write_parquet(&dir.join(PREDICTIONS_FILE), &mut frame)
+    write_parquet(&dir.join(PREDICTIONS_FILE), &mut frame)?;
+    if let Some(embeddings) = &outcome.embeddings {
+        let mut frame = embeddings_frame(&prepared.spec.data.id, embeddings)
+            .map_err(|e| EngineError::Spec(format!("cannot build the embeddings table: {e}")))?;
+        write_parquet(&dir.join(crate::explore::EMBEDDINGS_FILE), &mut frame)?;
+    }
+    Ok(())
+}
+
+/// The embeddings as a table: the case id, then one `f32` column per dimension (`e0`, `e1`,
+/// …), one row per case.
+pub fn embeddings_frame(
+    id_column: &str,
+    embeddings: &crate::explore::CaseEmbeddings,
+) -> PolarsResult<DataFrame> {
+    let dims = embeddings.values.first().map_or(0, Vec::len);
+    let mut columns = vec![Column::new(id_column.into(), embeddings.ids.clone())];
+    for d in 0..dims {
+        let values: Vec<Option<f32>> = embeddings
+            .values
+            .iter()
+            .map(|v| v.get(d).copied())
+            .collect();
+        columns.push(Column::new(format!("e{d}").into(), values));
+    }
+    DataFrame::new(embeddings.ids.len(), columns)
 }
 
 /// Writes `frame` to `path` as Parquet.

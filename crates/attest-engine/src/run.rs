@@ -84,6 +84,8 @@ pub struct Outcome {
     pub predictions: Predictions,
     /// The SHA-256 of each row's image (`None` where unreadable or for a scores table).
     pub image_sha256: Vec<Option<String>>,
+    /// The explored cases' embeddings, when the spec's `explore:` asks to store them.
+    pub embeddings: Option<crate::explore::CaseEmbeddings>,
 }
 
 /// The SHA-256 of each row's image (`None` where unreadable or for a scores table).
@@ -277,7 +279,7 @@ pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, Eng
     let image_sha256 = hash_images(&prepared.cases, &all_rows);
     let references = reference_plans(prepared)?;
     let scored = score_plans(prepared, &plan, &references, &image_sha256, options)?;
-    evaluate_scored(
+    let mut outcome = evaluate_scored(
         prepared,
         plan,
         scored,
@@ -287,7 +289,27 @@ pub fn run(prepared: &Prepared, options: &RunOptions<'_>) -> Result<Outcome, Eng
             started_at,
             threads: options.threads,
         },
-    )
+    )?;
+    if let Some(explore) = prepared
+        .spec
+        .explore
+        .as_ref()
+        .filter(|e| e.embeddings == Some(true))
+    {
+        match crate::explore::embed_cohort(prepared, explore, options.threads) {
+            Ok((embeddings, record)) => {
+                if let Some(e) = outcome.results.exploration.as_mut() {
+                    e.embeddings = Some(record);
+                }
+                outcome.embeddings = Some(embeddings);
+            }
+            Err(e) => outcome
+                .results
+                .warnings
+                .push(format!("embeddings not stored: {e}")),
+        }
+    }
+    Ok(outcome)
 }
 
 /// This machine, and the threads a run used.
@@ -496,6 +518,7 @@ pub fn evaluate_scored(
         plan,
         predictions,
         image_sha256: image_sha256.to_vec(),
+        embeddings: None,
     })
 }
 

@@ -120,6 +120,26 @@ pub struct ExplorationResult {
     /// Why the search could not run, when it could not (then `segments` is empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The embeddings stored with the predictions (`explore.embeddings: true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings: Option<EmbeddingsRecord>,
+}
+
+/// What `embeddings.parquet` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingsRecord {
+    /// The bundle's file.
+    pub file: String,
+    /// The ONNX node the embeddings were taken from.
+    pub layer: String,
+    /// Values per embedding.
+    pub dimensions: u64,
+    /// Cases embedded (the explored cohort's cases with an image).
+    pub cases: u64,
+    /// Cases whose image could not be embedded, with the first reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 /// A metadata column left out of the search.

@@ -184,6 +184,23 @@ impl<'a> Checker<'a> {
             return;
         };
         let path = SpecPath::root().key("explore");
+        let onnx = self
+            .spec
+            .model
+            .sources()
+            .iter()
+            .any(|(_, s)| matches!(s, crate::types::ModelSource::Onnx(_)));
+        if explore.embeddings == Some(true) && !onnx {
+            let d = self
+                .error(
+                    Code::Conflict,
+                    &path.key("embeddings"),
+                    "embeddings are read from an ONNX model, and this model is not one".to_string(),
+                    "needs `model.onnx`",
+                )
+                .help("export the network to ONNX (similar-case retrieval reads ONNX models), or leave `embeddings` out");
+            self.report(d);
+        }
         if let Some(cohort) = &explore.cohort {
             self.check_cohort_ref(&path.key("cohort"), cohort);
         }

@@ -3,6 +3,7 @@
 //! run's cohort or in a pool of unlabelled images. The "find more cases like this failure"
 //! step of improving a model; it reads the run and writes nothing into it.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,9 @@ struct Candidate {
     label: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     score: Option<f64>,
+    /// One of the run's own cases (whose embedding the bundle may store), not a pool image.
+    #[serde(skip)]
+    own: bool,
 }
 
 /// A neighbour found.
@@ -44,6 +48,8 @@ struct Found {
     dimensions: usize,
     searched: String,
     candidates: usize,
+    /// Embeddings read from the bundle's `embeddings.parquet` rather than computed.
+    stored: usize,
     method: &'static str,
     neighbours: Vec<Neighbour>,
 }
@@ -86,6 +92,7 @@ fn search(args: &SimilarArgs) -> Result<Found, String> {
         image: images[row].clone(),
         label: labels[row].clone(),
         score: score_of.get(&cases.ids[row]).copied(),
+        own: true,
     };
     let query_row = cases
         .ids
@@ -130,11 +137,29 @@ fn search(args: &SimilarArgs) -> Result<Found, String> {
         out.pop()
             .ok_or_else(|| format!("case `{}`: no embedding", c.id))
     };
-    let query_embedding = embed(&query)?;
+    let stored = if args.no_stored {
+        HashMap::new()
+    } else {
+        stored_embeddings(&args.dir, &run, &embedder.layer().name)
+    };
+    let lookup = |c: &Candidate| -> Result<Vec<f32>, String> {
+        match stored.get(&c.id).filter(|_| c.own) {
+            Some(values) => Ok(values.clone()),
+            None => embed(c),
+        }
+    };
+    let query_embedding = lookup(&query)?;
     let embeddings: Vec<Vec<f32>> = {
         use rayon::prelude::*;
-        candidates.par_iter().map(embed).collect::<Result<_, _>>()?
+        candidates
+            .par_iter()
+            .map(lookup)
+            .collect::<Result<_, _>>()?
     };
+    let from_bundle = std::iter::once(&query)
+        .chain(&candidates)
+        .filter(|c| c.own && stored.contains_key(&c.id))
+        .count();
     let neighbours = nearest(&query_embedding, &embeddings, args.k)
         .into_iter()
         .enumerate()
@@ -151,9 +176,41 @@ fn search(args: &SimilarArgs) -> Result<Found, String> {
         dimensions: embedder.dim(),
         searched,
         candidates: candidates.len(),
+        stored: from_bundle,
         method: "cosine similarity of the layer's activations (averaged over spatial axes), exact search over every candidate",
         neighbours,
     })
+}
+
+/// The embeddings the bundle stores, by case id, when they come from `layer` (empty
+/// otherwise: then every embedding is computed).
+fn stored_embeddings(dir: &Path, run: &OpenedRun, layer: &str) -> HashMap<String, Vec<f32>> {
+    let recorded = attest_evidence::bundle::read_results(dir)
+        .ok()
+        .and_then(|r| r.exploration)
+        .and_then(|e| e.embeddings);
+    let Some(record) = recorded.filter(|r| r.layer == layer) else {
+        return HashMap::new();
+    };
+    let Ok(table) = Table::read(&dir.join(&record.file)) else {
+        return HashMap::new();
+    };
+    let Ok(ids) = table.string_column(&run.spec.data.id) else {
+        return HashMap::new();
+    };
+    let columns: Option<Vec<Vec<Option<f64>>>> = (0..record.dimensions)
+        .map(|d| table.optional_f64_column(&format!("e{d}")).ok())
+        .collect();
+    let Some(columns) = columns else {
+        return HashMap::new();
+    };
+    ids.into_iter()
+        .enumerate()
+        .filter_map(|(i, id)| {
+            let values: Option<Vec<f32>> = columns.iter().map(|c| c[i].map(|v| v as f32)).collect();
+            Some((id, values?))
+        })
+        .collect()
 }
 
 /// The images of a pool table, by the given image column or the first of the spec's image
@@ -203,6 +260,7 @@ fn pool_candidates(
                 image: base.join(&file),
                 label: None,
                 score: None,
+                own: false,
             })
         })
         .collect())

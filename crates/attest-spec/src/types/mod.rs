@@ -134,6 +134,14 @@ pub struct Explore {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100))]
     pub top: Option<u64>,
+    /// Whether to store each explored case's embedding — the model's penultimate-layer
+    /// features — in the bundle (`embeddings.parquet`), for `attest similar`. ONNX models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings: Option<bool>,
+    /// The ONNX node whose output is the embedding (default: the input of the last
+    /// Gemm/MatMul, the penultimate layer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
 }
 
 /// The people who sign the plan and the report, by the meaning of their signature.
