@@ -413,7 +413,11 @@ pub fn sheets(curves: &super::Curves) -> Vec<(String, Vec<u8>)> {
                 before.into_iter().chain(after)
             })
             .collect();
-        let name = if g.at.is_some() { "flips" } else { "hurt-most" };
+        let name = if g.flips.is_some() {
+            "flips"
+        } else {
+            "hurt-most"
+        };
         if let Some(png) = (!tiles.is_empty()).then(|| sheet_png(&tiles, 4)).flatten() {
             out.push((format!("{}-{name}.png", g.test), png));
         }
