@@ -1719,6 +1719,9 @@ fn similar_finds_a_cases_own_augmented_copies_first() {
             owner.insert(name, *id);
         }
     }
+    // One file in the pool is not an image: it is left out and named, not fatal.
+    std::fs::write(pool.join("broken.png"), "not an image").unwrap();
+    table += "broken.png\n";
     std::fs::write(pool.join("pool.csv"), table).unwrap();
     for id in queries {
         let out = attest(
@@ -1742,6 +1745,7 @@ fn similar_finds_a_cases_own_augmented_copies_first() {
         );
         let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(found["candidates"], 18);
+        assert_eq!(found["unreadable"].as_array().unwrap().len(), 1, "{found}");
         let first = found["neighbours"][0]["id"].as_str().unwrap();
         assert_eq!(owner[first], id, "{id}: {found:#}");
     }

@@ -50,6 +50,9 @@ struct Found {
     candidates: usize,
     /// Embeddings read from the bundle's `embeddings.parquet` rather than computed.
     stored: usize,
+    /// Images left out because they could not be read or embedded, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable: Vec<String>,
     method: &'static str,
     neighbours: Vec<Neighbour>,
 }
@@ -149,12 +152,22 @@ fn search(args: &SimilarArgs) -> Result<Found, String> {
         }
     };
     let query_embedding = lookup(&query)?;
-    let embeddings: Vec<Vec<f32>> = {
+    // An image that cannot be read or embedded is left out of the search and named, rather
+    // than ending a search over thousands of pool images.
+    let (candidates, embeddings, unreadable) = {
         use rayon::prelude::*;
-        candidates
-            .par_iter()
-            .map(lookup)
-            .collect::<Result<_, _>>()?
+        let results: Vec<Result<Vec<f32>, String>> = candidates.par_iter().map(lookup).collect();
+        let mut kept = (Vec::new(), Vec::new(), Vec::new());
+        for (candidate, result) in candidates.into_iter().zip(results) {
+            match result {
+                Ok(values) => {
+                    kept.0.push(candidate);
+                    kept.1.push(values);
+                }
+                Err(e) => kept.2.push(e),
+            }
+        }
+        kept
     };
     let from_bundle = std::iter::once(&query)
         .chain(&candidates)
@@ -177,6 +190,7 @@ fn search(args: &SimilarArgs) -> Result<Found, String> {
         searched,
         candidates: candidates.len(),
         stored: from_bundle,
+        unreadable,
         method: "cosine similarity of the layer's activations (averaged over spatial axes), exact search over every candidate",
         neighbours,
     })
@@ -306,6 +320,12 @@ fn table(found: &Found) -> String {
                 .map_or_else(|| "—".to_string(), |s| format!("{s:.3}")),
             n.case.image.display()
         );
+    }
+    for reason in found.unreadable.iter().take(3) {
+        let _ = writeln!(out, "left out: {reason}");
+    }
+    if found.unreadable.len() > 3 {
+        let _ = writeln!(out, "left out: {} more", found.unreadable.len() - 3);
     }
     out
 }
