@@ -670,6 +670,16 @@ pub fn merge(
         },
     )?;
     outcome.results.shards = provenance;
+    if prepared
+        .spec
+        .explore
+        .as_ref()
+        .is_some_and(|e| e.embeddings == Some(true))
+    {
+        outcome.results.warnings.push(
+            "embeddings not stored: a merged run has no model pass of its own (run `attest similar` on it: it computes them)".into(),
+        );
+    }
     // The shards' scoring ran elsewhere, overlapped or not: no single wall time describes it.
     if let Some(inference) = &mut outcome.results.inference {
         inference.scoring_seconds = None;
