@@ -208,16 +208,7 @@ impl Table {
                 });
             }
         };
-        within_limit(
-            path,
-            "the row count",
-            frame.height() as u64,
-            limits.max_rows,
-        )?;
-        Ok(Table {
-            path: path.to_path_buf(),
-            frame,
-        })
+        with_row_limit(path, frame, limits)
     }
 
     /// Wraps an in-memory frame (tests, tables built by other code).
@@ -465,6 +456,16 @@ fn read_parquet(
         limits.max_bytes,
     )?;
     let frame = reader.finish().map_err(parse_error)?;
+    with_row_limit(path, frame, limits)
+}
+
+/// The table read from `path`, once its row count is within `limits` (checked after
+/// reading too: a Parquet file's metadata can understate it).
+fn with_row_limit(
+    path: &Path,
+    frame: DataFrame,
+    limits: &TableLimits,
+) -> Result<Table, TableError> {
     within_limit(
         path,
         "the row count",
