@@ -351,8 +351,8 @@ pub(crate) fn pixelate_levels(
         let out = if box_up {
             resize_rgb8(&shrunk, sw, sh, w, h, Filter::Box)?
         } else {
-            let pixels: Vec<[u8; 3]> = shrunk.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
-            resize_nearest(&pixels, sw, sh, w, h)?.concat()
+            let (pixels, _) = shrunk.as_chunks::<3>();
+            resize_nearest(pixels, sw, sh, w, h)?.into_flattened()
         };
         Image::rgb8(w, h, out)
     };
