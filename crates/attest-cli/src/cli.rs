@@ -103,7 +103,8 @@ pub struct RunArgs {
     /// ONNX runtime, overriding the spec's `model.backend`.
     #[arg(long, value_enum, value_name = "BACKEND")]
     pub backend: Option<Backend>,
-    /// Cases per chunk and forward batch (memory is bounded by this many images per variant).
+    /// Cases per chunk, and images per forward pass (memory is bounded by this many cases'
+    /// images and their perturbed variants).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub batch: usize,
     /// Score only the I-th of N deterministic slices of the planned cases (1 ≤ I ≤ N) and

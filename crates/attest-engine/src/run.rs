@@ -46,7 +46,7 @@ pub struct Prepared {
 pub struct RunOptions<'a> {
     /// Threads for decoding, perturbing and the model.
     pub threads: usize,
-    /// Cases per chunk and forward batch.
+    /// Cases per chunk, and images per forward pass.
     pub batch: usize,
     /// The prediction cache (`None` = `--no-cache`).
     pub cache: Option<Cache>,
