@@ -356,6 +356,8 @@ fn read_dicom(path: &Path, options: &ReadOptions) -> Result<DecodedImage, ImageE
         path: path.to_path_buf(),
         reason,
     };
+    // Before dicom-rs, which allocates a value's declared length before reading it.
+    crate::dicom_lengths::check(path).map_err(dicom_error)?;
     let object = OpenFileOptions::new()
         .open_file(path)
         .map_err(|e| dicom_error(describe_open_error(&e)))?;

@@ -11,6 +11,7 @@
 pub mod cases;
 pub mod check;
 pub mod cohort;
+mod dicom_lengths;
 pub mod hash;
 pub mod images;
 pub mod limits;

@@ -227,3 +227,18 @@ fn an_rle_segment_that_decodes_short_is_an_error_not_a_crash() {
     assert!(text.contains("cannot be decoded"), "{text}");
     assert!(text.contains("RLE"), "{text}");
 }
+
+/// Found by the `image` fuzz target: a 10 KB DICOM file whose element declares a value of
+/// almost 4 GB made dicom-rs reserve and zero-fill 4 GB before failing to read it (4.2 GB
+/// peak, 6 s). The declared lengths are now checked against the file before dicom-rs reads
+/// it: the file is refused with the element named, and nothing large is allocated.
+#[test]
+fn an_element_declaring_more_bytes_than_the_file_has_is_refused_before_decoding() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/regressions/image/element-declares-4-gb.dcm");
+    assert!(std::fs::metadata(&path).unwrap().len() < 20_000);
+    let err = attest_data::images::read_image(&path, &ReadOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("declares a value of"), "{text}");
+    assert!(text.contains("damaged or truncated"), "{text}");
+}
