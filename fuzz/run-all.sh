@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS each (default 300) from the committed seeds, one after
 # the other, keeping what they find in corpus/ (ignored by git), and prints one line per
-# target: executions, coverage (libFuzzer's `cov` and `ft`), corpus size and crashes.
+# target: executions, coverage (libFuzzer's `cov` and `ft`), corpus size and crashes, then
+# whether each run reached a plateau (plateau.py).
 # Needs cargo-fuzz and a nightly toolchain. Usage: fuzz/run-all.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -22,3 +23,4 @@ for t in "${TARGETS[@]}"; do
     crashes=$(ls "artifacts/$t" 2>/dev/null | wc -l)
     echo "$t: ${execs:-?} executions in ${SECONDS_EACH} s, ${cov:-no coverage line}, corpus $(ls "corpus/$t" | wc -l) files, ${crashes} crash file(s), exit ${status}"
 done
+for t in "${TARGETS[@]}"; do python3 plateau.py "logs/$t.log"; done
