@@ -1,53 +1,39 @@
-//! A check run before dicom-rs parses a file: no data element may declare a value longer
-//! than the bytes left in the file.
+//! A check run before dicom-rs builds a DICOM object: no data element may declare a value
+//! longer than the whole file.
 //!
 //! dicom-rs 0.10 reserves and zero-fills a value's declared length before reading it
-//! (`read_value_ob` and its siblings), so a 10 KB file whose element declares 4 GB cost
-//! 4.2 GB of memory and 6 s before failing — found by the `image` fuzz target
-//! (`fuzz/regressions/image/element-declares-4-gb.dcm`). No option of dicom-rs bounds it,
-//! hence this hand-written walk: it reads only element and item headers, skips every value,
-//! and answers "damaged" only where dicom-rs would also fail (an element's value cannot be
-//! read past the end of the file). Item and sequence lengths are not judged: dicom-rs does
-//! not allocate them, and reads a short last fragment of encapsulated pixel data as it is.
-//! Headers are read exactly as dicom-rs reads them (an unknown VR is UN, with a 32-bit
-//! length). Where the walk cannot follow the encoding (a deflated data set, an item outside
-//! any sequence) it stops and leaves the file to dicom-rs.
+//! (`read_value_ob` and its siblings, and the file meta group reader), so a 10 KB file whose
+//! element declares 4 GB cost 4.2 GB of memory and 6 s before failing — found twice by the
+//! `image` fuzz target (`fuzz/regressions/image/element-declares-4-gb*.dcm`). No option of
+//! dicom-rs bounds it. The check reads the file the way dicom-rs will:
+//!
+//! 1. the file meta group (explicit VR little endian) by a hand-written header walk, because
+//!    dicom-rs's meta reader allocates as it parses: each element's value must fit in the
+//!    bytes left;
+//! 2. the data set with dicom-rs's own token reader (`DataSetReader`, the one
+//!    `OpenFileOptions::open_file` uses), which hands over each element header before it
+//!    reads the value: a header declaring more bytes than the file has stops the read
+//!    there. Sequences, items and fragments are not judged — dicom-rs does not fill their
+//!    declared lengths.
+//!
+//! It answers "damaged" only where dicom-rs would fail too (a value cannot be read past the
+//! end of the file), and leaves everything else — unreadable meta groups, deflated data sets,
+//! parse errors — for dicom-rs to report as it does.
 
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+use dicom_core::header::{HasLength as _, Header as _};
 use dicom_core::{Tag, VR};
-use dicom_dictionary_std::StandardDataDictionary;
+use dicom_encoding::transfer_syntax::{Codec, TransferSyntaxIndex};
+use dicom_object::meta::FileMetaTable;
+use dicom_parser::dataset::read::DataSetReaderOptions;
+use dicom_parser::dataset::{DataSetReader, DataToken};
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
-/// A declared length that marks an undefined-length sequence, item or pixel data.
-const UNDEFINED: u32 = u32::MAX;
-
-/// How the data set after the file meta group is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    /// Explicit VR, little endian (the meta group and most transfer syntaxes).
-    ExplicitLittle,
-    /// Implicit VR, little endian (`1.2.840.10008.1.2`).
-    ImplicitLittle,
-    /// Explicit VR, big endian (`1.2.840.10008.1.2.2`, retired).
-    ExplicitBig,
-}
-
-/// What the items being read hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Container {
-    /// Items of a sequence: each holds data elements.
-    Sequence,
-    /// Fragments of encapsulated pixel data: each holds raw bytes.
-    Fragments,
-}
-
-/// A header as the walk reads it.
+/// A header of the meta group as the walk reads it.
 struct Header {
     tag: Tag,
-    /// `None` for items and delimiters, and in implicit VR.
-    vr: Option<VR>,
     length: u32,
 }
 
@@ -70,45 +56,20 @@ impl<R: Read + Seek> Walk<R> {
         Some(buffer)
     }
 
-    fn skip(&mut self, n: u64) -> Option<()> {
-        let offset = i64::try_from(n).ok()?;
-        self.reader.seek(SeekFrom::Current(offset)).ok()?;
-        self.position += n;
+    fn seek(&mut self, to: u64) -> Option<()> {
+        self.reader.seek(SeekFrom::Start(to)).ok()?;
+        self.position = to;
         Some(())
     }
 
-    /// Reads one header; `None` at the end of the file or on bytes the walk cannot follow.
-    fn header(&mut self, encoding: Encoding) -> Option<Header> {
-        let big = encoding == Encoding::ExplicitBig;
-        let u16_of = |b: [u8; 2]| {
-            if big {
-                u16::from_be_bytes(b)
-            } else {
-                u16::from_le_bytes(b)
-            }
-        };
-        let u32_of = |b: [u8; 4]| {
-            if big {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
-        let group = u16_of(self.bytes::<2>()?);
-        let element = u16_of(self.bytes::<2>()?);
-        let tag = Tag(group, element);
-        if group == 0xFFFE || encoding == Encoding::ImplicitLittle {
-            let length = u32_of(self.bytes::<4>()?);
-            return Some(Header {
-                tag,
-                vr: None,
-                length,
-            });
-        }
-        // As dicom-rs reads it: an unknown VR is UN; only the VRs of PS3.5 table 7.1-2 have a
-        // 16-bit length, every other one two reserved bytes and a 32-bit length.
+    /// Reads one explicit VR little endian header as dicom-rs does: an unknown VR is UN;
+    /// only the VRs of PS3.5 table 7.1-2 have a 16-bit length, every other one two reserved
+    /// bytes and a 32-bit length. `None` at the end of the file.
+    fn header(&mut self) -> Option<Header> {
+        let group = u16::from_le_bytes(self.bytes::<2>()?);
+        let element = u16::from_le_bytes(self.bytes::<2>()?);
         let vr = VR::from_binary(self.bytes::<2>()?).unwrap_or(VR::UN);
-        let long = !matches!(
+        let short = matches!(
             vr,
             VR::AE
                 | VR::AS
@@ -132,185 +93,126 @@ impl<R: Read + Seek> Walk<R> {
                 | VR::UL
                 | VR::US
         );
-        let length = if long {
-            self.skip(2)?;
-            u32_of(self.bytes::<4>()?)
+        let length = if short {
+            u32::from(u16::from_le_bytes(self.bytes::<2>()?))
         } else {
-            u32::from(u16_of(self.bytes::<2>()?))
+            self.bytes::<2>()?;
+            u32::from_le_bytes(self.bytes::<4>()?)
         };
         Some(Header {
-            tag,
-            vr: Some(vr),
+            tag: Tag(group, element),
             length,
         })
     }
 }
 
-/// Whether an element holds a sequence: by its VR, or in implicit VR by the dictionary.
-fn is_sequence(header: &Header) -> bool {
-    match header.vr {
-        Some(vr) => vr == VR::SQ,
-        None => StandardDataDictionary
-            .by_tag(header.tag)
-            .is_some_and(|entry| entry.vr() == VirtualVr::Exact(VR::SQ)),
-    }
+/// The refusal for an element declaring `length` bytes where `available` are left.
+fn too_long(tag: Tag, length: u32, available: u64) -> String {
+    format!(
+        "element ({:04X},{:04X}) declares a value of {length} bytes, but the file has only {available} bytes there; the file is damaged or truncated",
+        tag.group(),
+        tag.element(),
+    )
 }
 
 /// Checks the file at `path`; `Err` names the first element that declares more bytes than
-/// the file has left. Files that do not look like DICOM Part 10 pass (dicom-rs judges them).
+/// the file can hold. Files that do not look like DICOM Part 10 pass (dicom-rs judges them).
 pub(crate) fn check(path: &Path) -> Result<(), String> {
     let Ok(file) = std::fs::File::open(path) else {
         return Ok(()); // dicom-rs reports the I/O error
     };
     let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-    check_reader(BufReader::new(file), length)
+    check_reader(file, length)
 }
 
 /// [`check`] over any seekable reader of `length` bytes.
 fn check_reader<R: Read + Seek>(reader: R, length: u64) -> Result<(), String> {
     let mut walk = Walk {
-        reader,
+        reader: BufReader::new(reader),
         length,
         position: 0,
     };
-    // Preamble and magic: "DICM" first, or 128 bytes then "DICM" (dicom-rs accepts both).
-    if walk.bytes::<4>().as_ref() != Some(b"DICM") {
-        walk.position = 128;
-        if walk.reader.seek(SeekFrom::Start(128)).is_err()
-            || walk.bytes::<4>().as_ref() != Some(b"DICM")
-        {
-            return Ok(());
-        }
+    // dicom-rs skips a 128-byte preamble when "DICM" follows it, and also when no "DICM" is
+    // at the start either; then "DICM" and the meta group.
+    let at_start = walk.bytes::<4>().as_ref() == Some(b"DICM");
+    let after_preamble = walk.seek(128).is_some() && walk.bytes::<4>().as_ref() == Some(b"DICM");
+    if !at_start && !after_preamble {
+        return Ok(()); // not Part 10: dicom-rs refuses it
     }
-    let Some(encoding) = meta_group(&mut walk)? else {
+    let start = if at_start && !after_preamble { 0 } else { 128 };
+    if walk.seek(start + 4).is_none() {
         return Ok(());
-    };
-    data_set(&mut walk, encoding)
+    }
+    if !meta_group(&mut walk)? {
+        return Ok(());
+    }
+    if walk.seek(start).is_none() {
+        return Ok(());
+    }
+    data_set(walk.reader, length)
 }
 
-/// Walks the file meta group (explicit VR little endian), checking its lengths; returns the
-/// data set's encoding, `None` where it cannot be walked (deflated, unreadable).
-fn meta_group<R: Read + Seek>(walk: &mut Walk<R>) -> Result<Option<Encoding>, String> {
-    let mut syntax = String::new();
+/// Walks the file meta group, checking each value against the bytes left; `false` where it
+/// cannot be walked (dicom-rs then reports the problem).
+fn meta_group<R: Read + Seek>(walk: &mut Walk<R>) -> Result<bool, String> {
     loop {
         // The group decides whether the data set starts here (its encoding may differ).
         let at = walk.position;
         let Some(group) = walk.bytes::<2>() else {
-            return Ok(None);
+            return Ok(false);
         };
-        walk.position = at;
-        if walk.reader.seek(SeekFrom::Start(at)).is_err() {
-            return Ok(None);
+        if walk.seek(at).is_none() {
+            return Ok(false);
         }
         if u16::from_le_bytes(group) != 0x0002 {
-            break;
+            return Ok(true);
         }
-        let Some(header) = walk.header(Encoding::ExplicitLittle) else {
-            return Ok(None);
+        let Some(header) = walk.header() else {
+            return Ok(false);
         };
-        if header.length == UNDEFINED {
-            return Ok(None);
+        if u64::from(header.length) > walk.remaining() {
+            return Err(too_long(header.tag, header.length, walk.remaining()));
         }
-        too_long(walk, &header)?;
-        if header.tag == Tag(0x0002, 0x0010) && header.length <= 128 {
-            let mut value = vec![0u8; header.length as usize];
-            if walk.reader.read_exact(&mut value).is_err() {
-                return Ok(None);
-            }
-            walk.position += u64::from(header.length);
-            syntax = String::from_utf8_lossy(&value)
-                .trim_end_matches(['\0', ' '])
-                .to_string();
-        } else if walk.skip(u64::from(header.length)).is_none() {
-            return Ok(None);
-        }
-    }
-    Ok(match syntax.as_str() {
-        "1.2.840.10008.1.2" => Some(Encoding::ImplicitLittle),
-        "1.2.840.10008.1.2.2" => Some(Encoding::ExplicitBig),
-        // Deflated data sets: their lengths are inside the compressed stream.
-        "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95" => None,
-        _ => Some(Encoding::ExplicitLittle),
-    })
-}
-
-/// `Err` when `header` declares more bytes than the file has left.
-fn too_long<R>(walk: &Walk<R>, header: &Header) -> Result<(), String>
-where
-    R: Read + Seek,
-{
-    let remaining = walk.remaining();
-    if header.length != UNDEFINED && u64::from(header.length) > remaining {
-        return Err(format!(
-            "element ({:04X},{:04X}) declares a value of {} bytes, but only {} bytes of the file are left; the file is damaged or truncated",
-            header.tag.group(),
-            header.tag.element(),
-            header.length,
-            remaining
-        ));
-    }
-    Ok(())
-}
-
-/// Walks the data set's headers to the end of the file.
-fn data_set<R: Read + Seek>(walk: &mut Walk<R>, encoding: Encoding) -> Result<(), String> {
-    // Open containers, innermost last, with the position where a defined-length one ends.
-    let mut containers: Vec<(Container, Option<u64>)> = Vec::new();
-    while walk.remaining() > 0 {
-        while containers
-            .last()
-            .is_some_and(|(_, end)| end.is_some_and(|end| walk.position >= end))
+        if walk
+            .seek(walk.position + u64::from(header.length))
+            .is_none()
         {
-            containers.pop();
+            return Ok(false);
         }
-        let Some(header) = walk.header(encoding) else {
-            return Ok(());
-        };
-        let defined = header.length != UNDEFINED;
-        let end = defined.then(|| walk.position + u64::from(header.length));
-        match (header.tag.group(), header.tag.element()) {
-            // Item: fragments are raw bytes; sequence items hold elements (walk into them).
-            (0xFFFE, 0xE000) => match containers.last() {
-                // dicom-rs copies a fragment's bytes as they come (a short last fragment
-                // is read as it is), so a long one is no memory risk: stop walking there.
-                Some((Container::Fragments, _)) if defined => {
-                    if u64::from(header.length) > walk.remaining()
-                        || walk.skip(u64::from(header.length)).is_none()
-                    {
-                        return Ok(());
+    }
+}
+
+/// Reads the meta group and data set (from `source`, positioned at the magic, as dicom-rs
+/// reads them) with dicom-rs's token reader, stopping at the first element header that
+/// declares more bytes than the file has.
+fn data_set<R: Read>(mut source: R, length: u64) -> Result<(), String> {
+    let Ok(meta) = FileMetaTable::from_reader(&mut source) else {
+        return Ok(());
+    };
+    let Some(syntax) = TransferSyntaxRegistry.get(meta.transfer_syntax()) else {
+        return Ok(());
+    };
+    // Deflated data sets are read through an adapter dicom-rs does not offer here (and this
+    // build has no deflate support): left to dicom-rs.
+    if matches!(syntax.codec(), Codec::Dataset(_)) {
+        return Ok(());
+    }
+    let Ok(tokens) =
+        DataSetReader::new_with_ts_options(source, syntax, DataSetReaderOptions::default())
+    else {
+        return Ok(());
+    };
+    for token in tokens {
+        match token {
+            Ok(DataToken::ElementHeader(header)) => {
+                if let Some(declared) = header.length().get() {
+                    if header.vr() != VR::SQ && u64::from(declared) > length {
+                        return Err(too_long(header.tag(), declared, length));
                     }
                 }
-                Some((Container::Sequence, _)) => {}
-                // An item outside any sequence, or a fragment of undefined length.
-                _ => return Ok(()),
-            },
-            // Item delimiter: nothing to do.
-            (0xFFFE, 0xE00D) => {}
-            // Sequence delimiter: the innermost undefined-length container ends.
-            (0xFFFE, 0xE0DD) => {
-                if !matches!(containers.pop(), Some((_, None))) {
-                    return Ok(());
-                }
             }
-            (0xFFFE, _) => return Ok(()),
-            _ if !defined => {
-                let pixels = header.tag == Tag(0x7FE0, 0x0010) && !is_sequence(&header);
-                let container = if pixels {
-                    Container::Fragments
-                } else {
-                    Container::Sequence
-                };
-                containers.push((container, None));
-            }
-            // A defined-length sequence: its items follow (and are walked into).
-            _ if is_sequence(&header) => containers.push((Container::Sequence, end)),
-            // A value: the one place dicom-rs allocates the declared length.
-            _ => {
-                too_long(walk, &header)?;
-                if walk.skip(u64::from(header.length)).is_none() {
-                    return Ok(());
-                }
-            }
+            Ok(_) => {}
+            Err(_) => return Ok(()),
         }
     }
     Ok(())
@@ -321,17 +223,34 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    /// A Part 10 file: preamble, magic, a meta group naming `syntax`, then `body`.
+    /// A Part 10 file: preamble, magic, a complete meta group naming `syntax`, then `body`.
     fn file(syntax: &str, body: &[u8]) -> Vec<u8> {
-        let mut uid = syntax.as_bytes().to_vec();
-        if uid.len() % 2 == 1 {
-            uid.push(0);
-        }
+        let uid = |text: &str| {
+            let mut bytes = text.as_bytes().to_vec();
+            if bytes.len() % 2 == 1 {
+                bytes.push(0);
+            }
+            bytes
+        };
+        let mut meta = explicit(0x0002, 0x0001, b"OB", &[0, 1]);
+        meta.extend(explicit(
+            0x0002,
+            0x0002,
+            b"UI",
+            &uid("1.2.840.10008.5.1.4.1.1.7"),
+        ));
+        meta.extend(explicit(0x0002, 0x0003, b"UI", &uid("1.2.3.4")));
+        meta.extend(explicit(0x0002, 0x0010, b"UI", &uid(syntax)));
+        meta.extend(explicit(0x0002, 0x0012, b"UI", &uid("1.2.3.4.5")));
         let mut out = vec![0u8; 128];
         out.extend_from_slice(b"DICM");
-        out.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I']);
-        out.extend_from_slice(&(uid.len() as u16).to_le_bytes());
-        out.extend_from_slice(&uid);
+        out.extend(explicit(
+            0x0002,
+            0x0000,
+            b"UL",
+            &(meta.len() as u32).to_le_bytes(),
+        ));
+        out.extend(meta);
         out.extend_from_slice(body);
         out
     }
@@ -437,6 +356,18 @@ mod tests {
         body.extend_from_slice(&[0x08, 0x00, 0x50, 0x11, 0xFF, 0xFF, 0xFF, 0x0F]);
         body.extend_from_slice(&[0; 8]);
         assert!(run(&file("1.2.840.10008.1.2", &body)).is_err());
+    }
+
+    #[test]
+    fn a_meta_group_value_longer_than_the_file_is_refused() {
+        let mut bytes = file(EXPLICIT, &[]);
+        // Replace the implementation class UID's value with a declared 2 GB.
+        let at = bytes.len() - 8 - 10;
+        bytes.truncate(at);
+        bytes.extend_from_slice(&[0x02, 0x00, 0x13, 0x00, b'O', b'B', 0, 0]);
+        bytes.extend_from_slice(&0x8000_0000u32.to_le_bytes());
+        let error = run(&bytes).unwrap_err();
+        assert!(error.contains("(0002,0013)"), "{error}");
     }
 
     #[test]
