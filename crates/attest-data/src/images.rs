@@ -414,6 +414,7 @@ fn read_dicom(path: &Path, options: &ReadOptions) -> Result<DecodedImage, ImageE
     if object.element(tags::PIXEL_DATA).is_err() {
         return Err(dicom_error("it has no Pixel Data element".to_string()));
     }
+    check_pixel_depth(&object).map_err(dicom_error)?;
     // dicom-rs 0.10's RLE decoder indexes past a segment that decodes short (found by the
     // `image` fuzz target, fuzz/regressions/image/); its panic must not take a whole run
     // down with it, so it becomes this file's decode error.
@@ -441,9 +442,18 @@ fn read_dicom(path: &Path, options: &ReadOptions) -> Result<DecodedImage, ImageE
     })?;
     let photometric = decoded.photometric_interpretation().as_str().to_string();
     let bits_stored = decoded.bits_stored();
-    let dynamic = decoded
-        .to_dynamic_image_with_options(0, &ConvertOptions::new())
-        .map_err(|e| dicom_error(format!("its pixel data cannot be rendered: {e}")))?;
+    // The rendering (modality and VOI lookup tables) is dependency code too: a panic there on
+    // a damaged file is that file's error, as for the decoders above.
+    let dynamic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decoded.to_dynamic_image_with_options(0, &ConvertOptions::new())
+    }))
+    .map_err(|panic| {
+        let what = crate::panic_message(panic.as_ref());
+        dicom_error(format!(
+            "its pixel data cannot be rendered ({what}); the file is probably damaged"
+        ))
+    })?
+    .map_err(|e| dicom_error(format!("its pixel data cannot be rendered: {e}")))?;
     let image = attest_perturb::io::from_dynamic(dynamic)
         .map_err(|e| dicom_error(format!("its pixel data cannot be rendered: {e}")))?;
     Ok(DecodedImage {
@@ -457,6 +467,35 @@ fn read_dicom(path: &Path, options: &ReadOptions) -> Result<DecodedImage, ImageE
             frames,
         },
     })
+}
+
+/// Checks the pixel depth attributes against PS3.3 C.7.6.3.1 before anything decodes with
+/// them: Bits Allocated is 1, 8, 16, 32 or 64, Bits Stored is 1 to Bits Allocated, and High
+/// Bit lies within the allocated bits. dicom-pixeldata builds its lookup tables from Bits
+/// Stored with a shift, so a damaged value (3072, found by the `image` fuzz target) made it
+/// overflow — a panic with overflow checks, a wrong image without.
+fn check_pixel_depth(object: &DefaultDicomObject) -> Result<(), String> {
+    let allocated = int_attribute(object, tags::BITS_ALLOCATED)
+        .ok_or("it has no readable Bits Allocated (0028,0100)")?;
+    if ![1, 8, 16, 32, 64].contains(&allocated) {
+        return Err(format!(
+            "its Bits Allocated (0028,0100) is {allocated}; DICOM allows 1, 8, 16, 32 or 64 — the file is damaged"
+        ));
+    }
+    let stored = int_attribute(object, tags::BITS_STORED).unwrap_or(allocated);
+    if stored == 0 || stored > allocated {
+        return Err(format!(
+            "its Bits Stored (0028,0101) is {stored} with Bits Allocated {allocated}; it must be 1 to {allocated} — the file is damaged"
+        ));
+    }
+    if let Some(high) = int_attribute(object, tags::HIGH_BIT) {
+        if high >= allocated {
+            return Err(format!(
+                "its High Bit (0028,0102) is {high} with Bits Allocated {allocated}; it must be below {allocated} — the file is damaged"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An integer attribute (US or IS) of the object, if present and readable.

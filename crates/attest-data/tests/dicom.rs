@@ -250,3 +250,21 @@ fn an_element_declaring_more_bytes_than_the_file_has_is_refused_before_decoding(
         assert!(text.contains("damaged or truncated"), "{name}: {text}");
     }
 }
+
+/// Found by the `image` fuzz target: Bits Stored 3072 with Bits Allocated 16 made
+/// dicom-pixeldata's lookup-table shift overflow (a panic with overflow checks, a garbage
+/// image without). The pixel depth attributes are checked before decoding.
+#[test]
+fn bits_stored_above_bits_allocated_is_refused() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/regressions/image/bits-stored-above-bits-allocated.dcm");
+    // A three-frame object (the fuzz target asks for frame 0 on inputs of odd length).
+    let options = ReadOptions {
+        frame: Some(0),
+        ..ReadOptions::default()
+    };
+    let err = attest_data::images::read_image(&path, &options).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("Bits Stored (0028,0101) is 3072"), "{text}");
+    assert!(text.contains("damaged"), "{text}");
+}
