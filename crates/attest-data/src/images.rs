@@ -470,16 +470,16 @@ fn read_dicom(path: &Path, options: &ReadOptions) -> Result<DecodedImage, ImageE
 }
 
 /// Checks the pixel depth attributes against PS3.3 C.7.6.3.1 before anything decodes with
-/// them: Bits Allocated is 1, 8, 16, 32 or 64, Bits Stored is 1 to Bits Allocated, and High
-/// Bit lies within the allocated bits. dicom-pixeldata builds its lookup tables from Bits
-/// Stored with a shift, so a damaged value (3072, found by the `image` fuzz target) made it
-/// overflow — a panic with overflow checks, a wrong image without.
+/// them: Bits Allocated is 1 or a multiple of 8 up to 64, Bits Stored is 1 to Bits
+/// Allocated, and High Bit lies within the allocated bits. dicom-pixeldata builds its lookup
+/// tables from Bits Stored with a shift, so a damaged value (3072, found by the `image` fuzz
+/// target) made it overflow — a panic with overflow checks, a wrong image without.
 fn check_pixel_depth(object: &DefaultDicomObject) -> Result<(), String> {
     let allocated = int_attribute(object, tags::BITS_ALLOCATED)
         .ok_or("it has no readable Bits Allocated (0028,0100)")?;
-    if ![1, 8, 16, 32, 64].contains(&allocated) {
+    if allocated != 1 && (allocated % 8 != 0 || allocated > 64) {
         return Err(format!(
-            "its Bits Allocated (0028,0100) is {allocated}; DICOM allows 1, 8, 16, 32 or 64 — the file is damaged"
+            "its Bits Allocated (0028,0100) is {allocated}; DICOM allows 1 or a multiple of 8 (up to 64) — the file is damaged"
         ));
     }
     let stored = int_attribute(object, tags::BITS_STORED).unwrap_or(allocated);
