@@ -13,7 +13,8 @@
 //! 2. the data set with dicom-rs's own token reader (`DataSetReader`, the one
 //!    `OpenFileOptions::open_file` uses), which hands over each element header before it
 //!    reads the value: a header declaring more bytes than the file has stops the read
-//!    there. Sequences, items and fragments are not judged — dicom-rs does not fill their
+//!    there; so does the basic offset table (the first item of encapsulated pixel data).
+//!    Other items, sequences and fragments are not judged — dicom-rs does not fill their
 //!    declared lengths.
 //!
 //! It answers "damaged" only where dicom-rs would fail too (a value cannot be read past the
@@ -202,8 +203,21 @@ fn data_set<R: Read>(mut source: R, length: u64) -> Result<(), String> {
     else {
         return Ok(());
     };
+    // The first item of encapsulated pixel data is the basic offset table, which dicom-rs
+    // also fills at its declared length before reading (found by the fuzzer after the rest).
+    let mut offset_table_next = false;
     for token in tokens {
         match token {
+            Ok(DataToken::PixelSequenceStart) => offset_table_next = true,
+            Ok(DataToken::ItemStart { len }) => {
+                if std::mem::take(&mut offset_table_next) {
+                    if let Some(declared) = len.get() {
+                        if u64::from(declared) > length {
+                            return Err(too_long(Tag(0xFFFE, 0xE000), declared, length));
+                        }
+                    }
+                }
+            }
             Ok(DataToken::ElementHeader(header)) => {
                 if let Some(declared) = header.length().get() {
                     if header.vr() != VR::SQ && u64::from(declared) > length {
@@ -333,8 +347,20 @@ mod tests {
         let mut short = vec![
             0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
         ];
+        short.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]); // empty offset table
         short.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0x10]);
         assert_eq!(run(&file("1.2.840.10008.1.2.4.50", &short)), Ok(()));
+    }
+
+    #[test]
+    fn an_offset_table_longer_than_the_file_is_refused() {
+        // dicom-rs fills the basic offset table at its declared length before reading it.
+        let mut body = vec![
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ];
+        body.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0x10]);
+        let error = run(&file("1.2.840.10008.1.2.4.50", &body)).unwrap_err();
+        assert!(error.contains("(FFFE,E000)"), "{error}");
     }
 
     #[test]
