@@ -7,9 +7,9 @@
 //! `image` fuzz target (`fuzz/regressions/image/element-declares-4-gb*.dcm`). No option of
 //! dicom-rs bounds it. The check reads the file the way dicom-rs will:
 //!
-//! 1. the file meta group (explicit VR little endian) by a hand-written header walk, because
-//!    dicom-rs's meta reader allocates as it parses: each element's value must fit in the
-//!    bytes left;
+//! 1. the file meta group (explicit VR little endian) by a hand-written header walk that
+//!    follows dicom-rs's meta reader (which allocates as it parses) step by step: each
+//!    element's value must fit in the bytes left;
 //! 2. the data set with dicom-rs's own token reader (`DataSetReader`, the one
 //!    `OpenFileOptions::open_file` uses), which hands over each element header before it
 //!    reads the value: a header declaring more bytes than the file has stops the read
@@ -153,34 +153,46 @@ fn check_reader<R: Read + Seek>(reader: R, length: u64) -> Result<(), String> {
     data_set(walk.reader, length)
 }
 
-/// Walks the file meta group, checking each value against the bytes left; `false` where it
-/// cannot be walked (dicom-rs then reports the problem).
+/// Walks the file meta group as dicom-rs's meta reader does — (0002,0000) with a 4-byte value
+/// first, then elements *of any group* while the bytes read stay below the group length —
+/// checking each value against the bytes left; `false` where it cannot be walked (dicom-rs
+/// then reports the problem). Stopping at the first element of another group instead missed
+/// a bomb behind such an element (`fuzz/regressions/image/meta-group-off-group-element-then-4-gb.dcm`).
 fn meta_group<R: Read + Seek>(walk: &mut Walk<R>) -> Result<bool, String> {
-    loop {
-        // The group decides whether the data set starts here (its encoding may differ).
+    let Some(first) = walk.header() else {
+        return Ok(false);
+    };
+    if first.tag != Tag(0x0002, 0x0000) || first.length != 4 {
+        return Ok(false);
+    }
+    let Some(value) = walk.bytes::<4>() else {
+        return Ok(false);
+    };
+    let group_length = u32::from_le_bytes(value);
+    let mut read: u32 = 0;
+    while read < group_length {
         let at = walk.position;
-        let Some(group) = walk.bytes::<2>() else {
-            return Ok(false);
-        };
-        if walk.seek(at).is_none() {
-            return Ok(false);
-        }
-        if u16::from_le_bytes(group) != 0x0002 {
-            return Ok(true);
-        }
         let Some(header) = walk.header() else {
             return Ok(false);
         };
+        if header.length == u32::MAX {
+            return Ok(false); // undefined length: dicom-rs refuses it in the meta group
+        }
         if u64::from(header.length) > walk.remaining() {
             return Err(too_long(header.tag, header.length, walk.remaining()));
         }
+        let header_bytes = u32::try_from(walk.position - at).unwrap_or(u32::MAX);
         if walk
             .seek(walk.position + u64::from(header.length))
             .is_none()
         {
             return Ok(false);
         }
+        read = read
+            .saturating_add(header_bytes)
+            .saturating_add(header.length);
     }
+    Ok(true)
 }
 
 /// Reads the meta group and data set (from `source`, positioned at the magic, as dicom-rs
@@ -394,6 +406,24 @@ mod tests {
         bytes.extend_from_slice(&0x8000_0000u32.to_le_bytes());
         let error = run(&bytes).unwrap_err();
         assert!(error.contains("(0002,0013)"), "{error}");
+    }
+
+    #[test]
+    fn a_meta_group_bomb_behind_an_element_of_another_group_is_refused() {
+        // dicom-rs reads the meta group by its length, whatever the groups inside: an
+        // element of group 4002, then (0002,0003) declaring 3.7 GB as UC (a 32-bit length).
+        let mut meta = explicit(0x0002, 0x0001, b"OB", &[0, 1]);
+        meta.extend(explicit(0x4002, 0x0002, b"UI", b"1.2.3.4\0"));
+        meta.extend_from_slice(&[0x02, 0x00, 0x03, 0x00, b'U', b'C', 0, 0]);
+        meta.extend_from_slice(&0xE0FF_D8FFu32.to_le_bytes());
+        meta.extend_from_slice(&[0; 16]);
+        let mut bytes = vec![0u8; 128];
+        bytes.extend_from_slice(b"DICM");
+        bytes.extend(explicit(0x0002, 0x0000, b"UL", &200u32.to_le_bytes()));
+        bytes.extend(meta);
+        let error = run(&bytes).unwrap_err();
+        assert!(error.contains("(0002,0003)"), "{error}");
+        assert!(error.contains("3774863615 bytes"), "{error}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod dicom_lengths;
 pub mod hash;
 pub mod images;
 pub mod limits;
+mod parquet_footer;
 pub mod table;
 
 /// The message of a caught panic (a dependency's decoder that panicked on a damaged file),

@@ -436,6 +436,12 @@ fn read_parquet(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
+    // polars sizes the footer's lists from their declared counts before reading them, and a
+    // failed allocation aborts the process: the footer is checked first (`parquet_footer`).
+    crate::parquet_footer::check(path).map_err(|message| TableError::Parse {
+        path: path.to_path_buf(),
+        message,
+    })?;
     let mut reader = ParquetReader::new(file);
     let metadata = reader.get_metadata().map_err(parse_error)?;
     within_limit(

@@ -217,3 +217,25 @@ fn a_damaged_parquet_file_is_a_parse_error_not_a_crash() {
         "{err}"
     );
 }
+
+/// Found by the `table` fuzz target: a 1 KB Parquet file whose footer declares a list of
+/// 2^31 key-value entries made polars-parquet ask for 103 GB up front, and a failed
+/// allocation aborts the process (no `catch_unwind` helps). The footer is now checked before
+/// polars reads it: a parse error naming the list, and nothing large is allocated.
+#[test]
+fn a_parquet_footer_declaring_a_huge_list_is_refused_before_polars_reads_it() {
+    let input = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/regressions/table/parquet-footer-list-declares-2g-entries.bin"),
+    )
+    .unwrap();
+    assert!(input.len() < 2_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crafted.parquet");
+    std::fs::write(&path, &input[1..]).unwrap(); // the first byte chose the format
+    let err = Table::read(&path).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, TableError::Parse { .. }), "{text}");
+    assert!(text.contains("crafted.parquet"), "{text}");
+    assert!(text.contains("declares a list of"), "{text}");
+}
