@@ -17,6 +17,7 @@ pub mod plan;
 pub mod prepare;
 pub mod run;
 pub mod shard;
+pub mod staging;
 pub mod variant;
 
 pub use cache::Cache;

@@ -192,7 +192,8 @@ pub(crate) fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<(), En
 
 /// Makes `dir` hold exactly what `fill` writes, all at once: `fill` writes into a temporary
 /// sibling folder that is renamed into place when it succeeded. `dir` is replaced only when
-/// [`replaceable`] by `marker`; on any error nothing is left behind.
+/// [`replaceable`] by `marker`; on any error nothing is left behind, and staging folders that
+/// an earlier, killed run left for `dir` are deleted ([`crate::staging`]).
 pub fn write_staged<E: From<EngineError>>(
     dir: &Path,
     marker: (&str, &str),
@@ -207,13 +208,13 @@ pub fn write_staged<E: From<EngineError>>(
     let name = dir
         .file_name()
         .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
-        .tempdir_in(&parent)
-        .map_err(io(&parent))?;
+    // What a killed run left behind for this folder goes first (never a live run's).
+    crate::staging::remove_stale(&parent, &name);
+    let staging = crate::staging::Staging::create(&parent, &name).map_err(io(&parent))?;
     fill(staging.path())?;
     // Replace an earlier one: move it aside, move the new one in, then delete the old one.
-    let staged = staging.keep();
+    // `staging` stays claimed until the end; once renamed, dropping it removes only its lock.
+    let staged = staging.path().to_path_buf();
     let old = if dir.exists() {
         let aside = parent.join(format!(".{name}.old-{}", std::process::id()));
         std::fs::rename(dir, &aside).map_err(io(dir))?;
