@@ -913,10 +913,24 @@ fn a_killed_run_leaves_nothing_finished_and_shards_merge_into_the_single_run() {
         "a killed run must not leave a run folder"
     );
 
+    // A run killed while writing its bundle leaves a hidden staging folder (and its lock
+    // file, unlocked once the process is dead): the next run for that folder removes it.
+    let stale = dir.path().join(".killed.partial-dead01");
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("predictions.parquet"), b"half").unwrap();
+    std::fs::write(dir.path().join(".killed.partial-dead01.lock"), b"").unwrap();
+
     // The re-run takes the finished part from the cache and scores the rest.
     let rerun = command(&["run", "attest.yaml", "--out", "killed", "--threads", "2"])
         .output()
         .unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".partial-"))
+        .collect();
+    assert!(leftovers.is_empty(), "stale staging left: {leftovers:?}");
     let code = rerun.status.code();
     assert!(matches!(code, Some(0 | 1 | 3)), "{}", stdout(&rerun));
     let results: serde_json::Value =
@@ -1822,23 +1836,55 @@ fn data_limits_in_the_spec_bound_the_table_and_the_images() {
     let out = attest(&["validate", "attest.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 
-    // Images: the example's 224×224 radiographs against a limit of 10,000 pixels.
-    let example = example_copy(|t| {
-        t.replace(
-            "  cluster: patient_id",
-            "  limits: { max_image_pixels: 10000 }\n  cluster: patient_id",
-        )
-    });
-    // No cache: cached predictions are keyed by the image bytes and need no decoding.
-    let run = attest(
-        &["run", "attest.yaml", "--no-cache", "--out", "run"],
-        example.path(),
-    );
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(4), "{}{stderr}", stdout(&run));
+    // Images: the example's 224×224 radiographs against a limit of 10,000 pixels — also when
+    // a run without the limit has cached every prediction: a cached score must not stand in
+    // for an image the spec now refuses (the read limits are part of the cache key).
+    let example = example_without_perturbations();
+    let cache = tempfile::tempdir().unwrap();
+    let with_cache = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_attest"))
+            .args(args)
+            .current_dir(example.path())
+            .env("NO_COLOR", "1")
+            .env("ATTEST_CACHE_DIR", cache.path())
+            .output()
+            .unwrap()
+    };
+    let unlimited = with_cache(&["run", "attest.yaml", "--out", "unlimited"]);
     assert!(
-        stderr.contains("pixel count is 50176, the limit is 10000"),
-        "{stderr}"
+        matches!(unlimited.status.code(), Some(0 | 1)),
+        "{}",
+        stdout(&unlimited)
     );
-    assert!(!example.path().join("run").exists());
+    let cached = with_cache(&["run", "attest.yaml", "--dry-run"]);
+    assert!(
+        stdout(&cached).contains("cached, 0 to compute"),
+        "{}",
+        stdout(&cached)
+    );
+    let spec = std::fs::read_to_string(example.path().join("attest.yaml")).unwrap();
+    let limited = spec.replace(
+        "  cluster: patient_id",
+        "  limits: { max_image_pixels: 10000 }\n  cluster: patient_id",
+    );
+    assert_ne!(limited, spec);
+    std::fs::write(example.path().join("attest.yaml"), limited).unwrap();
+    let plan = with_cache(&["run", "attest.yaml", "--dry-run"]);
+    assert!(
+        stdout(&plan).contains("needed, 0 cached"),
+        "{}",
+        stdout(&plan)
+    );
+    for extra in [&[][..], &["--no-cache"][..]] {
+        let mut args = vec!["run", "attest.yaml", "--out", "run"];
+        args.extend_from_slice(extra);
+        let run = with_cache(&args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(4), "{}{stderr}", stdout(&run));
+        assert!(
+            stderr.contains("pixel count is 50176, the limit is 10000"),
+            "{stderr}"
+        );
+        assert!(!example.path().join("run").exists());
+    }
 }

@@ -17,13 +17,24 @@ const MAGIC: &[u8; 8] = b"ATTESTC1";
 /// Folder of this layout inside the cache directory.
 const LAYOUT: &str = "v1";
 
+/// The part of a cache key that says how an image is read: its limits and frame. A cached
+/// output must only be reused where a cold run would read the image the same way — in
+/// particular, where lowering `data.limits.max_image_pixels` would now refuse an image, the
+/// cold run fails that case, so the cached score must not stand in for it.
+pub fn read_identity(read: &attest_data::images::ReadOptions) -> String {
+    format!(
+        "max_file_bytes={} max_pixels={} frame={:?}",
+        read.limits.max_file_bytes, read.limits.max_pixels, read.frame
+    )
+}
+
 /// Everything that determines a model's outputs for one image.
 #[derive(Debug, Clone)]
 pub struct CacheKey(String);
 
 impl CacheKey {
     /// `model` identifies the weights and the runtime (backend) that computes with them,
-    /// `preprocess` the input pipeline and activation, `image` the image file's SHA-256,
+    /// `preprocess` how the image is read ([`read_identity`]), `image` the image file's SHA-256,
     /// `variant` the perturbation and its parameters, `seed` the perturbation's seed when its
     /// output depends on one.
     pub fn new(

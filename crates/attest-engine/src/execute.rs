@@ -352,10 +352,16 @@ fn cache_key<'a>(
         .is_random()
         .then(|| variant.seed(options.seed, &inputs.ids[row]));
     // The model identity includes the backend, preprocessing and activation
-    // (`run::model_identity`).
+    // (`run::model_identity`); how the image is read (limits, frame) is the second part.
     Some((
         *cache,
-        CacheKey::new(model, "", image, &variant.key(), seed),
+        CacheKey::new(
+            model,
+            &crate::cache::read_identity(&inputs.read),
+            image,
+            &variant.key(),
+            seed,
+        ),
     ))
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use attest_engine::cache::{CacheKey, Lookup};
+use attest_engine::cache::{read_identity, CacheKey, Lookup};
 use attest_engine::run::{default_out_dir, hash_images, model_identity};
 use attest_engine::{Cache, EngineError, Prepared, Progress, RunOptions};
 use attest_model::LoadOptions;
@@ -311,6 +311,7 @@ fn dry_run(
     let identity = model_identity(&prepared.spec.model, &model);
     let rows = plan.all_rows();
     let hashes = hash_images(&prepared.cases, &rows);
+    let reading = read_identity(&attest_data::limits::image_options(&prepared.spec.data));
     let _ = writeln!(text, "variants:");
     let mut to_compute = 0usize;
     let mut cached = 0usize;
@@ -322,7 +323,7 @@ fn dry_run(
                     let seed = variant
                         .is_random()
                         .then(|| variant.seed(prepared.spec.seed, &prepared.cases.ids[row]));
-                    let key = CacheKey::new(model, "", image, &variant.key(), seed);
+                    let key = CacheKey::new(model, &reading, image, &variant.key(), seed);
                     matches!(cache.get(&key), Lookup::Hit(_))
                 }
                 _ => false,
