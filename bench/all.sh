@@ -5,7 +5,8 @@
 # Markdown tables go to stdout and to target/bench-all/report.md.
 #   statistics  bench/stats/run.sh     AUC + DeLong, bootstrap percentile and BCa at n = 1k/10k/100k
 #   perturb     bench/perturb/run.sh   every kind imagecorruptions has, 224/512, gray/RGB, 1/all threads
-#   models      bench/models/run.sh    forward passes: tract, candle, onnxruntime (ort) vs Python onnxruntime, batch 1/32
+#   models      bench/models/run.sh    forward passes: tract, candle, onnxruntime (ort) vs Python onnxruntime,
+#                                      batch 1/8 on three models, and batch 32 on the example's model
 #   engine      bench/engine/run.sh    the example cold vs from the cache, peak memory
 #   pipeline    bench/pipeline/run.sh  the example's robustness run vs imagecorruptions + onnxruntime + scikit-learn
 #   scaling     bench/scaling/run.sh   the NIH table at 10k/50k/112k rows x 50 cohorts
@@ -33,7 +34,11 @@ for name in "${NAMES[@]}"; do
             bench/pipeline/run.sh 3 1 | tee -a "$REPORT"
             bench/pipeline/run.sh 3 "$(nproc)" | tee -a "$REPORT"
             ;;
-        stats | perturb | models | engine | scaling)
+        models)
+            bench/models/run.sh | tee -a "$REPORT"
+            bench/models/run.sh bench/.venv-models/bin/python --models example --batches 32 | tee -a "$REPORT"
+            ;;
+        stats | perturb | engine | scaling)
             "bench/$name/run.sh" | tee -a "$REPORT"
             ;;
         *)

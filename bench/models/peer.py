@@ -33,11 +33,14 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--models", dest="only", nargs="+", default=[], help="only these models (default: all)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     folder = pathlib.Path(args.models)
     rows = []
     for model in json.loads((folder / "models.json").read_text()):
+        if args.only and model["name"] not in args.only:
+            continue
         for threads in args.threads:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads

@@ -3,7 +3,8 @@
 # builds the benchmark models (make_models.py), runs bench `forward` (tract, candle, the
 # onnxruntime backend, stock candle conv2d), then peer.py (onnxruntime from Python), and
 # prints one Markdown table.
-# Usage: bench/models/run.sh [PYTHON] [--seconds S]
+# Usage: bench/models/run.sh [PYTHON] [--seconds S] [--threads N..] [--batches N..] [--models NAME..]
+#   e.g. bench/models/run.sh bench/.venv-models/bin/python --models example --batches 32
 #   PYTHON: interpreter with bench/models/requirements.txt (default bench/.venv-models/bin/python,
 #           created on first use). Its onnxruntime wheel also provides the library that the
 #           Rust onnxruntime backend loads (ORT_DYLIB_PATH).
