@@ -5,13 +5,18 @@ Prints the executions, the coverage (`cov`, `ft`) at a quarter, half, three quar
 end of the run, and the execution at which the last new coverage appeared (libFuzzer's `NEW`
 lines; `REDUCE` lines only shrink inputs), and how much `cov` grew over the second half. A
 run whose coverage stopped growing in its second half is on a plateau for this corpus and
-these mutators; one still finding new edges late should run longer.
+these mutators; one still finding new edges late should run longer. The verdict printed
+last uses a threshold fixed before the runs it judges: a run is on a plateau when `cov` grew
+by less than PLATEAU_PERCENT over its second half, in a run that finished (libFuzzer's
+`Done` line) after at least MIN_SECONDS; a shorter run is not judged.
 
 Usage: fuzz/plateau.py LOG [LOG...]
 """
 import re
 import sys
 
+PLATEAU_PERCENT = 1.0
+MIN_SECONDS = 1800
 LINE = re.compile(r"^#(\d+)\s+(\w+)\s+cov: (\d+) ft: (\d+)")
 
 
@@ -44,9 +49,17 @@ def summarise(path):
     new = [p for p in points if p[1] == "NEW"]
     last_new = new[-1][0] if new else 0
     share = 100.0 * last_new / total if total else 0.0
+    late = sum(1 for p in new if p[0] > total / 2)
+    if not done or int(done.group(2)) < MIN_SECONDS:
+        verdict = f"not judged (a finished run of at least {MIN_SECONDS} s is needed)"
+    elif growth < PLATEAU_PERCENT:
+        verdict = f"on a plateau (threshold {PLATEAU_PERCENT}%)"
+    else:
+        verdict = f"still growing (threshold {PLATEAU_PERCENT}%)"
     return (
         f"{path}: {total:,} executions{seconds}; {marks}; `cov` grew {growth:.1f}% over the "
-        f"second half; last new coverage at execution {last_new:,} ({share:.0f}% of the run)"
+        f"second half ({late} new inputs there); last new coverage at execution {last_new:,} "
+        f"({share:.0f}% of the run); {verdict}"
     )
 
 
