@@ -9,7 +9,7 @@
 //! (what a candle user gets without Attest's kernels).
 //!
 //! Usage: cargo bench -p attest-model [--features onnxruntime] --bench forward -- MODELS_DIR
-//!        [--threads 1 2] [--batches 1 8] [--seconds 3]
+//!        [--threads 1 2] [--batches 1 8] [--seconds 3] [--models NAME..]
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -27,6 +27,8 @@ struct Args {
     threads: Vec<usize>,
     batches: Vec<usize>,
     seconds: f64,
+    /// Only these models of `models.json` (all when empty).
+    models: Vec<String>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -35,17 +37,17 @@ fn parse() -> Result<Args, String> {
         threads: vec![1, 2],
         batches: vec![1, 8],
         seconds: 3.0,
+        models: Vec::new(),
     };
     let mut list: Option<&str> = None;
     for a in std::env::args().skip(1).filter(|a| a != "--bench") {
         match a.as_str() {
-            "--threads" | "--batches" | "--seconds" => {
-                list = Some(if a == "--threads" {
-                    "t"
-                } else if a == "--batches" {
-                    "b"
-                } else {
-                    "s"
+            "--threads" | "--batches" | "--seconds" | "--models" => {
+                list = Some(match a.as_str() {
+                    "--threads" => "t",
+                    "--batches" => "b",
+                    "--models" => "m",
+                    _ => "s",
                 });
                 if a == "--threads" {
                     args.threads.clear();
@@ -53,6 +55,7 @@ fn parse() -> Result<Args, String> {
                     args.batches.clear();
                 }
             }
+            value if list == Some("m") => args.models.push(value.to_string()),
             value => match (list, value.parse::<f64>()) {
                 (Some("t"), Ok(v)) => args.threads.push(v as usize),
                 (Some("b"), Ok(v)) => args.batches.push(v as usize),
@@ -63,7 +66,8 @@ fn parse() -> Result<Args, String> {
     }
     if args.dir.as_os_str().is_empty() {
         return Err(
-            "usage: forward MODELS_DIR [--threads N..] [--batches N..] [--seconds S]".into(),
+            "usage: forward MODELS_DIR [--threads N..] [--batches N..] [--seconds S] [--models NAME..]"
+                .into(),
         );
     }
     Ok(args)
@@ -129,6 +133,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rows = Vec::new();
     for m in &models {
         let name = m["name"].as_str().unwrap_or("?");
+        if !args.models.is_empty() && !args.models.iter().any(|n| n == name) {
+            continue;
+        }
         let channels = m["channels"].as_u64().unwrap_or(1) as usize;
         let size = m["size"].as_u64().unwrap_or(224) as usize;
         let flops = m["flops"].as_f64().unwrap_or(0.0);
