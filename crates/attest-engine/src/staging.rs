@@ -119,9 +119,10 @@ pub fn remove_stale(parent: &Path, name: &str) -> usize {
                 }
                 let _ = std::fs::remove_file(&path);
             }
-        } else if path.is_dir() && !names.contains(&format!("{entry}{LOCK_SUFFIX}")) {
+        } else if path.is_dir() && !parent.join(format!("{entry}{LOCK_SUFFIX}")).exists() {
             // No lock file: a live process creates its lock file before the folder and removes
             // it after, so this folder is a dead process's (or an Attest older than the lock).
+            // Looked up now, not in the listing, which may miss a file created while it ran.
             if std::fs::remove_dir_all(&path).is_ok() {
                 removed += 1;
             }
