@@ -16,6 +16,7 @@ pub mod hash;
 pub mod images;
 pub mod limits;
 mod parquet_footer;
+mod parquet_pages;
 pub mod table;
 
 /// The message of a caught panic (a dependency's decoder that panicked on a damaged file),

@@ -461,6 +461,13 @@ fn read_parquet(
         decompressed,
         limits.max_bytes,
     )?;
+    // polars sizes buffers from the counts page headers declare (`parquet_pages`).
+    crate::parquet_pages::check(path, metadata, limits.max_rows, limits.max_bytes).map_err(
+        |message| TableError::Parse {
+            path: path.to_path_buf(),
+            message,
+        },
+    )?;
     let frame = reader.finish().map_err(parse_error)?;
     with_row_limit(path, frame, limits)
 }

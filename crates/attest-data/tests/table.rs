@@ -199,22 +199,33 @@ fn too_many_rows_are_refused_for_csv_and_before_reading_parquet() {
     assert_eq!(Table::read(&parquet).unwrap().len(), 100);
 }
 
+/// The table fuzz target's regression input `name` (its first byte chose the format) read
+/// as a Parquet file named `file_name`: the error it gives, and its text.
+fn read_parquet_regression(name: &str, file_name: &str) -> (TableError, String) {
+    let input = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/regressions/table")
+            .join(name),
+    )
+    .unwrap();
+    assert!(input.len() < 2_000, "{name} is a small file");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(file_name);
+    std::fs::write(&path, &input[1..]).unwrap();
+    let err = Table::read(&path).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, TableError::Parse { .. }), "{text}");
+    assert!(text.contains(file_name), "{text}");
+    (err, text)
+}
+
 /// Found by the `table` fuzz target: a Parquet file with a dictionary index out of range made
 /// polars-parquet assert (panic) in a worker thread. It is now this table's parse error.
 #[test]
 fn a_damaged_parquet_file_is_a_parse_error_not_a_crash() {
-    let input = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/regressions/table/parquet-dictionary-index-out-of-range.bin"),
-    )
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("damaged.parquet");
-    std::fs::write(&path, &input[1..]).unwrap(); // the first byte chose the format
-    let err = Table::read(&path).unwrap_err();
-    assert!(
-        matches!(err, TableError::Parse { .. }) && err.to_string().contains("damaged.parquet"),
-        "{err}"
+    read_parquet_regression(
+        "parquet-dictionary-index-out-of-range.bin",
+        "damaged.parquet",
     );
 }
 
@@ -224,18 +235,22 @@ fn a_damaged_parquet_file_is_a_parse_error_not_a_crash() {
 /// polars reads it: a parse error naming the list, and nothing large is allocated.
 #[test]
 fn a_parquet_footer_declaring_a_huge_list_is_refused_before_polars_reads_it() {
-    let input = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/regressions/table/parquet-footer-list-declares-2g-entries.bin"),
-    )
-    .unwrap();
-    assert!(input.len() < 2_000);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crafted.parquet");
-    std::fs::write(&path, &input[1..]).unwrap(); // the first byte chose the format
-    let err = Table::read(&path).unwrap_err();
-    let text = err.to_string();
-    assert!(matches!(err, TableError::Parse { .. }), "{text}");
-    assert!(text.contains("crafted.parquet"), "{text}");
+    let (_, text) = read_parquet_regression(
+        "parquet-footer-list-declares-2g-entries.bin",
+        "crafted.parquet",
+    );
     assert!(text.contains("declares a list of"), "{text}");
+}
+
+/// Found by the `table` fuzz target: a 1.9 KB Parquet file with a data page declaring a
+/// negative value count made polars-parquet reserve a validity bitmap of 2.3e18 bytes — an
+/// abort. Every page header is now checked before polars decodes a page.
+#[test]
+fn a_parquet_page_declaring_a_negative_count_is_refused_before_polars_decodes_it() {
+    let (_, text) = read_parquet_regression(
+        "parquet-page-validity-declares-2e18-bits.bin",
+        "crafted.parquet",
+    );
+    assert!(text.contains("page at byte"), "{text}");
+    assert!(text.contains("a negative count"), "{text}");
 }
