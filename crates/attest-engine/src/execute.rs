@@ -214,6 +214,8 @@ pub fn execute(
         .map_err(|e| EngineError::Spec(format!("cannot start threads: {e}")))?;
     let chunk_size = options.batch.max(1);
     let stopped = || options.stop.is_some_and(|s| s.load(Ordering::Relaxed));
+    let keying = Keying::new(plan, inputs, options);
+    let keying = keying.as_ref();
     let (sender, receiver) = sync_channel::<Prepared>(1);
     std::thread::scope(|scope| -> Result<(), EngineError> {
         // Producer: cache lookups, decoding and perturbing, one chunk ahead of the model.
@@ -223,7 +225,7 @@ pub fn execute(
                     break;
                 }
                 let prepared =
-                    pool.install(|| prepare(chunk, &wanted, plan, inputs, paths, options));
+                    pool.install(|| prepare(chunk, &wanted, plan, inputs, paths, keying, options));
                 if sender.send(prepared).is_err() {
                     break; // the consumer stopped
                 }
@@ -245,6 +247,7 @@ pub fn execute(
                 model,
                 prepared.images,
                 inputs,
+                keying,
                 options,
             );
             progress.advance(done);
@@ -270,6 +273,7 @@ fn prepare(
     plan: &Plan,
     inputs: &Inputs<'_>,
     paths: &[PathBuf],
+    keying: Option<&Keying<'_>>,
     options: &ExecuteOptions<'_>,
 ) -> Prepared {
     let per_row: Vec<Prepared> = chunk
@@ -288,7 +292,7 @@ fn prepare(
             };
             let mut missing = Vec::new();
             for &v in &wanted[row] {
-                match cache_key(plan, v, row, inputs, options) {
+                match keying.and_then(|k| k.key(plan, v, row, inputs)) {
                     Some((cache, key)) => match cache.get(&key) {
                         Lookup::Hit(outputs) => out.hits.push((v, row, outputs)),
                         Lookup::Miss => missing.push(v),
@@ -336,33 +340,56 @@ fn prepare(
     merged
 }
 
-/// The cache and key of (variant, row), when caching applies (a cache is set and the
-/// image's hash is known).
-fn cache_key<'a>(
-    plan: &Plan,
-    v: usize,
-    row: usize,
-    inputs: &Inputs<'_>,
-    options: &ExecuteOptions<'a>,
-) -> Option<(&'a Cache, CacheKey)> {
-    let (cache, model) = options.cache.as_ref()?;
-    let image = inputs.image_sha256.get(row)?.as_ref()?;
-    let variant = &plan.variants[v];
-    let seed = variant
-        .is_random()
-        .then(|| variant.seed(options.seed, &inputs.ids[row]));
-    // The model identity includes the backend, preprocessing and activation
-    // (`run::model_identity`); how the image is read (limits, frame) is the second part.
-    Some((
-        *cache,
-        CacheKey::new(
+/// What every cache key of one run is made of, computed once per run: the cache, the model's
+/// identity, how images are read and each variant's key.
+struct Keying<'a> {
+    cache: &'a Cache,
+    /// The model identity, including the backend, preprocessing and activation
+    /// (`run::model_identity`).
+    model: &'a str,
+    /// How images are read: limits and frame ([`crate::cache::read_identity`]).
+    reading: String,
+    /// [`crate::plan::Variant::key`] of each variant of the plan.
+    variants: Vec<String>,
+    /// The run seed, from which random variants' seeds derive.
+    seed: u64,
+}
+
+impl<'a> Keying<'a> {
+    /// The keying of `plan` under `options`; `None` without a cache.
+    fn new(
+        plan: &Plan,
+        inputs: &Inputs<'_>,
+        options: &'a ExecuteOptions<'a>,
+    ) -> Option<Keying<'a>> {
+        let (cache, model) = options.cache.as_ref()?;
+        Some(Keying {
+            cache,
             model,
-            &crate::cache::read_identity(&inputs.read),
-            image,
-            &variant.key(),
-            seed,
-        ),
-    ))
+            reading: crate::cache::read_identity(&inputs.read),
+            variants: plan.variants.iter().map(|v| v.key()).collect(),
+            seed: options.seed,
+        })
+    }
+
+    /// The cache and key of (variant, row), when the image's hash is known.
+    fn key(
+        &self,
+        plan: &Plan,
+        v: usize,
+        row: usize,
+        inputs: &Inputs<'_>,
+    ) -> Option<(&'a Cache, CacheKey)> {
+        let image = inputs.image_sha256.get(row)?.as_ref()?;
+        let variant = &plan.variants[v];
+        let seed = variant
+            .is_random()
+            .then(|| variant.seed(self.seed, &inputs.ids[row]));
+        Some((
+            self.cache,
+            CacheKey::new(self.model, &self.reading, image, &self.variants[v], seed),
+        ))
+    }
 }
 
 /// Scores one chunk's images; on a batch error, scores them one by one so that only the
@@ -373,6 +400,7 @@ fn score_chunk(
     model: &LoadedModel,
     images: Vec<(usize, usize, Image)>,
     inputs: &Inputs<'_>,
+    keying: Option<&Keying<'_>>,
     options: &ExecuteOptions<'_>,
 ) {
     if images.is_empty() {
@@ -409,7 +437,7 @@ fn score_chunk(
             Ok(outputs) => {
                 predictions.computed += 1;
                 predictions.k = outputs.len();
-                if let Some((cache, key)) = cache_key(plan, *v, *row, inputs, options) {
+                if let Some((cache, key)) = keying.and_then(|k| k.key(plan, *v, *row, inputs)) {
                     if let Err(e) = cache.put(&key, &outputs) {
                         predictions
                             .cache_write_errors
