@@ -19,7 +19,7 @@
 //! its chunk), the walk stops and leaves the file to polars, which reports it. Hand-written
 //! because no crate checks declared counts against a bound before allocating.
 
-use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use polars::io::parquet::metadata::FileMetadata;
@@ -122,11 +122,16 @@ pub(crate) fn check(
     })
 }
 
+/// Checks every row group, column chunk and page; a chunk polars cannot read is skipped, not
+/// the rest: polars decodes the columns of a row group in parallel, so another column's pages
+/// may be decoded while it fails on that one.
 fn walk(path: &Path, metadata: &FileMetadata, bounds: Bounds) -> Result<(), Refusal> {
-    let Ok(mut file) = std::fs::File::open(path) else {
+    let Ok(file) = std::fs::File::open(path) else {
         return Ok(()); // polars has the file open and reports its own error
     };
     let length = file.metadata().map_or(0, |m| m.len());
+    // Only page headers are read: the bodies between them are skipped.
+    let mut reader = BufReader::new(&file);
     for (g, group) in metadata.row_groups.iter().enumerate() {
         let rows = i64::try_from(group.num_rows()).unwrap_or(i64::MAX);
         bounds.counted(|| format!("row group {g}"), rows, "rows")?;
@@ -140,18 +145,13 @@ fn walk(path: &Path, metadata: &FileMetadata, bounds: Bounds) -> Result<(), Refu
             bounds.values(name, column.num_values())?;
             let range = column.byte_range();
             if range.start > range.end || range.end > length {
-                return Ok(()); // polars refuses the range before reading a page
+                continue; // polars fails on this chunk's range before reading a page
             }
-            let mut chunk = Vec::new();
-            if file.seek(SeekFrom::Start(range.start)).is_err()
-                || (&mut file)
-                    .take(range.end - range.start)
-                    .read_to_end(&mut chunk)
-                    .is_err()
-            {
-                return Ok(());
+            if reader.seek(SeekFrom::Start(range.start)).is_err() {
+                continue;
             }
-            check_pages(&chunk, column.num_values(), bounds, &name)?;
+            let chunk = range.end - range.start;
+            check_pages(&mut reader, chunk, column.num_values(), bounds, &name)?;
         }
     }
     Ok(())
@@ -159,26 +159,33 @@ fn walk(path: &Path, metadata: &FileMetadata, bounds: Bounds) -> Result<(), Refu
 
 /// Walks the pages of one column chunk as polars does: a leading dictionary page if there is
 /// one (`read_dict`), then (`PageReader`) headers back to back, each followed by its compressed
-/// bytes, until `total` values have been declared.
-fn check_pages(
-    chunk: &[u8],
+/// bytes, until `total` values have been declared. `reader` stands at the chunk's first byte;
+/// the chunk is `length` bytes long, and no header is read past it (polars reads from the
+/// chunk's bytes alone).
+fn check_pages<R: Read + Seek>(
+    reader: &mut R,
+    length: u64,
     total: i64,
     bounds: Bounds,
     column: &dyn Fn() -> String,
 ) -> Result<(), Refusal> {
-    let mut reader = Cursor::new(chunk);
+    let mut at = 0u64; // position in the chunk
     let mut seen: i64 = 0;
     let mut first = true;
     while first || seen < total {
-        if reader.position() >= chunk.len() as u64 {
+        if at >= length {
             return Ok(());
         }
-        let at = reader.position();
-        let mut protocol = TCompactInputProtocol::new(&mut reader, usize::MAX);
-        let Ok(header) = PageHeader::read_from_in_protocol(&mut protocol) else {
+        let mut rest = (&mut *reader).take(length - at);
+        let Ok(header) = PageHeader::read_from_in_protocol(&mut TCompactInputProtocol::new(
+            &mut rest,
+            usize::MAX,
+        )) else {
             return Ok(()); // polars fails on this header
         };
-        let page = |kind: &str| format!("the {kind} page at byte {at} of {}", column());
+        let page_at = at;
+        at = length - rest.limit();
+        let page = |kind: &str| format!("the {kind} page at byte {page_at} of {}", column());
         let (kind, declared) = match header.type_ {
             PageType::DICTIONARY_PAGE if first => {
                 let Some(dictionary) = &header.dictionary_page_header else {
@@ -213,11 +220,16 @@ fn check_pages(
         let Ok(size) = u64::try_from(header.compressed_page_size) else {
             return Ok(());
         };
-        let next = reader.position().saturating_add(size);
-        if next > chunk.len() as u64 {
+        if size > length - at {
             return Ok(()); // "The page header reported the wrong page size"
         }
-        reader.set_position(next);
+        let Ok(skip) = i64::try_from(size) else {
+            return Ok(());
+        };
+        if reader.seek_relative(skip).is_err() {
+            return Ok(());
+        }
+        at += size;
     }
     Ok(())
 }
@@ -269,8 +281,11 @@ mod tests {
     }
 
     fn check_chunk(chunk: &[u8], total: i64) -> Result<(), String> {
-        check_pages(chunk, total, BOUNDS, &|| "column x".to_string())
-            .map_err(|r| format!("{} {} {}", r.what, r.value, r.unit))
+        let mut reader = std::io::Cursor::new(chunk);
+        check_pages(&mut reader, chunk.len() as u64, total, BOUNDS, &|| {
+            "column x".to_string()
+        })
+        .map_err(|r| format!("{} {} {}", r.what, r.value, r.unit))
     }
 
     #[test]
