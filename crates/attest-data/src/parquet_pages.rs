@@ -350,6 +350,35 @@ mod tests {
         assert!(error.starts_with("row group 0 declares 4 rows"), "{error}");
     }
 
+    #[test]
+    fn list_columns_polars_writes_pass_within_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lists.parquet");
+        let tags = Series::new(
+            "tags".into(),
+            [
+                Series::new("".into(), [1i64, 2, 3]),
+                Series::new("".into(), [4i64]),
+                Series::new("".into(), Vec::<i64>::new()),
+            ],
+        );
+        let mut frame = DataFrame::new_infer_height(vec![
+            Series::new("case_id".into(), ["a", "b", "c"]).into(),
+            tags.into(),
+        ])
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let mut reader = ParquetReader::new(std::fs::File::open(&path).unwrap());
+        let metadata = reader.get_metadata().unwrap().clone();
+        // Five leaf values (three, one, an empty list's placeholder) in three rows.
+        assert_eq!(check(&path, &metadata, 5, 1 << 20), Ok(()));
+        let error = check(&path, &metadata, 4, 1 << 20).unwrap_err();
+        assert!(error.contains("(tags.list.element)"), "{error}");
+        assert!(error.contains("declares 5 values"), "{error}");
+    }
+
     proptest::proptest! {
         #[test]
         fn the_walk_never_panics(
