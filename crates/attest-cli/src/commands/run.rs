@@ -317,13 +317,14 @@ fn dry_run(
     let mut cached = 0usize;
     for (v, variant) in plan.variants.iter().enumerate() {
         let mut hits = 0usize;
+        let variant_key = variant.key();
         for &row in &plan.rows[v] {
             let hit = match (cache, &identity, &hashes[row]) {
                 (Some(cache), Some(model), Some(image)) => {
                     let seed = variant
                         .is_random()
                         .then(|| variant.seed(prepared.spec.seed, &prepared.cases.ids[row]));
-                    let key = CacheKey::new(model, &reading, image, &variant.key(), seed);
+                    let key = CacheKey::new(model, &reading, image, &variant_key, seed);
                     matches!(cache.get(&key), Lookup::Hit(_))
                 }
                 _ => false,
