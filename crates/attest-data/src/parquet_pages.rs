@@ -31,7 +31,7 @@ use polars_parquet_format::{PageHeader, PageType};
 struct Bounds {
     /// `data.limits.max_rows`: no count of values may exceed it.
     max_rows: u64,
-    /// `data.limits.max_bytes`: no page may decompress to more.
+    /// `data.limits.max_table_bytes`: no page may decompress to more.
     max_bytes: u64,
 }
 
@@ -69,7 +69,10 @@ impl Bounds {
     /// `Err` when a page's uncompressed size lies outside `0..=max_bytes`.
     fn bytes(self, what: impl FnOnce() -> String, value: i64) -> Result<(), Refusal> {
         self.within(what, value, "bytes uncompressed", self.max_bytes, || {
-            format!("the {} bytes of data.limits.max_bytes", self.max_bytes)
+            format!(
+                "the {} bytes of data.limits.max_table_bytes",
+                self.max_bytes
+            )
         })
     }
 

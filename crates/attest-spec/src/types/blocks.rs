@@ -48,11 +48,12 @@ pub struct Data {
 #[serde(deny_unknown_fields)]
 pub struct DataLimits {
     /// Largest case table in bytes — the file, and for CSV.GZ and Parquet also its
-    /// decompressed size (default 2 GiB).
+    /// decompressed size and for Parquet each page's (default 2 GiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub max_table_bytes: Option<u64>,
-    /// Most rows in the case table (default 10 million).
+    /// Most rows in the case table, and for Parquet the most values any row group, column
+    /// chunk or page may declare (default 10 million).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub max_rows: Option<u64>,
