@@ -333,6 +333,15 @@ mod tests {
         assert_eq!(check_chunk(&[0xFF; 16], 5), Ok(()));
     }
 
+    /// `frame` written by polars to `path`, and the footer polars reads back.
+    fn written(path: &Path, frame: &mut DataFrame) -> FileMetadata {
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .finish(frame)
+            .unwrap();
+        let mut reader = ParquetReader::new(std::fs::File::open(path).unwrap());
+        reader.get_metadata().unwrap().as_ref().clone()
+    }
+
     #[test]
     fn files_polars_writes_pass_and_their_counts_are_checked() {
         let dir = tempfile::tempdir().unwrap();
@@ -343,11 +352,7 @@ mod tests {
             "positive" => [true, false, true, true],
         )
         .unwrap();
-        ParquetWriter::new(std::fs::File::create(&path).unwrap())
-            .finish(&mut frame)
-            .unwrap();
-        let mut reader = ParquetReader::new(std::fs::File::open(&path).unwrap());
-        let metadata = reader.get_metadata().unwrap().clone();
+        let metadata = written(&path, &mut frame);
         assert_eq!(check(&path, &metadata, 4, 1 << 20), Ok(()));
         let error = check(&path, &metadata, 3, 1 << 20).unwrap_err();
         assert!(error.starts_with("row group 0 declares 4 rows"), "{error}");
@@ -370,11 +375,7 @@ mod tests {
             tags.into(),
         ])
         .unwrap();
-        ParquetWriter::new(std::fs::File::create(&path).unwrap())
-            .finish(&mut frame)
-            .unwrap();
-        let mut reader = ParquetReader::new(std::fs::File::open(&path).unwrap());
-        let metadata = reader.get_metadata().unwrap().clone();
+        let metadata = written(&path, &mut frame);
         // Five leaf values (three, one, an empty list's placeholder) in three rows.
         assert_eq!(check(&path, &metadata, 5, 1 << 20), Ok(()));
         let error = check(&path, &metadata, 4, 1 << 20).unwrap_err();
