@@ -36,17 +36,19 @@ pub fn severity_params(name: &str, severity: u8) -> Result<Params, PerturbError>
 /// Applies the kind of `params` to `image` with `seed`. The output has the input's size and
 /// pixel type.
 pub fn perturb(image: &Image, params: &Params, seed: u64) -> Result<Image, PerturbError> {
-    if let Some(out) = direct_path(image, params) {
+    if let Some(out) = direct_path(image, params, seed) {
         return out;
     }
     perturb_planes(image, params, seed)
 }
 
-/// Kinds that can skip the f32 planes on 8-bit input because their result is a per-channel
-/// lookup table; each is tested to equal [`perturb_planes`] exactly. (Dispatch by name keeps
-/// the fast paths in one place rather than adding a field to all 38 kind definitions.)
-fn direct_path(image: &Image, params: &Params) -> Option<Result<Image, PerturbError>> {
+/// Kinds that can skip the f32 planes on 8-bit input because they only work on levels
+/// (a per-channel lookup table, a codec, a resampling, a per-level sampler); each is tested
+/// to equal [`perturb_planes`] exactly. (Dispatch by name keeps the fast paths in one place
+/// rather than adding a field to all 38 kind definitions.)
+fn direct_path(image: &Image, params: &Params, seed: u64) -> Option<Result<Image, PerturbError>> {
     match params.kind().name {
+        "shot_noise" => crate::kinds::noise::shot_noise_levels(image, params, seed),
         "contrast" => crate::kinds::digital::contrast_levels(image, params),
         "jpeg_compression" => crate::kinds::digital::jpeg_levels(image, params),
         "pixelate" => crate::kinds::digital::pixelate_levels(image, params),
@@ -109,7 +111,7 @@ mod tests {
     fn direct_paths_equal_the_planes_path() {
         for channels in [1, 3] {
             let image = levels(channels);
-            for name in ["contrast", "jpeg_compression", "pixelate"] {
+            for name in ["contrast", "jpeg_compression", "pixelate", "shot_noise"] {
                 let def = kind(name).unwrap_or_else(|e| panic!("{e}"));
                 // Every severity of every table (medmnistc's pixelate enlarges with BOX).
                 let mut all: Vec<Params> = def
@@ -124,18 +126,31 @@ mod tests {
                         all.push(p.with("factor", extra).unwrap_or_else(|e| panic!("{e}")));
                     }
                 }
+                if name == "shot_noise" {
+                    // Means above the tables' 64 (rejection sampling), and counts past 1.
+                    for photons in [1000.0, 300.0, 1.0] {
+                        let p = def.severity(1, None).unwrap_or_else(|e| panic!("{e}"));
+                        all.push(p.with("photons", photons).unwrap_or_else(|e| panic!("{e}")));
+                    }
+                }
                 for params in all {
-                    let direct = direct_path(&image, &params)
-                        .unwrap_or_else(|| panic!("{name} has a direct path"))
-                        .unwrap_or_else(|e| panic!("{e}"));
-                    let planes =
-                        perturb_planes(&image, &params, 0).unwrap_or_else(|e| panic!("{e}"));
-                    assert_eq!(
-                        direct,
-                        planes,
-                        "{name} {:?} channels {channels}",
-                        params.pairs()
-                    );
+                    // medmnistc's gray-via-RGB noise on gray input takes the planes.
+                    let via_rgb = params.get("gray_as_rgb").is_ok_and(|g| g >= 0.5);
+                    for seed in [0, 7, 1 << 40] {
+                        let Some(direct) = direct_path(&image, &params, seed) else {
+                            assert!(via_rgb && channels == 1, "{name} has a direct path");
+                            continue;
+                        };
+                        let direct = direct.unwrap_or_else(|e| panic!("{e}"));
+                        let planes =
+                            perturb_planes(&image, &params, seed).unwrap_or_else(|e| panic!("{e}"));
+                        assert_eq!(
+                            direct,
+                            planes,
+                            "{name} {:?} channels {channels} seed {seed}",
+                            params.pairs()
+                        );
+                    }
                 }
             }
         }
@@ -143,6 +158,8 @@ mod tests {
         let wide = Image::gray16(4, 4, (0..16).map(|v| v * 4000).collect())
             .unwrap_or_else(|e| panic!("{e}"));
         let params = severity_params("contrast", 3).unwrap_or_else(|e| panic!("{e}"));
-        assert!(direct_path(&wide, &params).is_none());
+        assert!(direct_path(&wide, &params, 0).is_none());
+        let params = severity_params("shot_noise", 3).unwrap_or_else(|e| panic!("{e}"));
+        assert!(direct_path(&wide, &params, 0).is_none());
     }
 }

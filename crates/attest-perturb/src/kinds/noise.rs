@@ -18,12 +18,15 @@
 //!
 //! RGB input is noised per channel in both modes (`gray_as_rgb` only concerns gray input).
 
+use std::sync::{Arc, Mutex};
+
 use rayon::prelude::*;
 
 use crate::error::PerturbError;
+use crate::image::Image;
 use crate::ops::resize::LEVEL_F32;
 use crate::params::{Family, KindDef, ParamDef, Params, SeverityTable};
-use crate::planes::Planes;
+use crate::planes::{truncate_level8, Planes};
 use crate::random::{Rng, Seeds};
 
 /// Applies `f(value, rng)` to every value, one random stream per (plane, row), and clips the
@@ -182,7 +185,7 @@ fn gaussian_noise(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result
 /// of a radiograph use the radiography kind `poisson_dose`.
 fn shot_noise(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(), PerturbError> {
     let photons = params.get("photons")?;
-    let samplers = planes.is_8bit().then(|| LevelSamplers::new(photons));
+    let samplers = planes.is_8bit().then(|| LevelSamplers::shared(photons));
     if let (Some(table), false) = (&samplers, via_rgb(planes, params)?) {
         per_row_random(planes, seeds, |values, rng| {
             for v in values {
@@ -204,18 +207,33 @@ fn shot_noise(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(),
 /// on 8-bit planes pays no `exp`/`log`/`sqrt` per pixel: an inverse-CDF table with a guide
 /// table (one uniform, about two comparisons) for means up to [`TABLE_MAX_MEAN`], PTRS with
 /// precomputed constants above. Same distribution as `Rng::poisson`, different draws.
+///
+/// The tables hold the CDF as integer thresholds on the 53 bits behind [`Rng::uniform`]
+/// (`u = m / 2^53`): `thresholds[k] = ceil(cdf[k] · 2^53)`, so `cdf[k] ≤ u` exactly when
+/// `thresholds[k] ≤ m` — the same draws as comparing floats, with no float work per pixel.
 struct LevelSamplers {
+    /// The sampler of each 8-bit level (256 entries).
     by_level: Vec<LevelSampler>,
-    /// Concatenated CDFs of the tabled levels.
-    cdf: Vec<f64>,
-    /// Concatenated guide tables, aligned with `cdf`: `guide[g]` is the smallest k with
-    /// `cdf[k] > g / len`.
+    /// Concatenated CDFs of the tabled levels, as thresholds on `m` (above).
+    thresholds: Vec<u64>,
+    /// Concatenated guide tables, aligned with `thresholds`: a draw `m` falls in bucket
+    /// `g = floor(m · len / 2^53)`, and `guide[g]` is the smallest k with
+    /// `thresholds[k] > ceil(g · 2^53 / len)`, the smallest answer any draw of that bucket
+    /// can have.
     guide: Vec<u32>,
+    /// Quanta per full scale.
     photons: f64,
 }
 
+/// How many photon scales [`LevelSamplers::shared`] keeps (a spec's shot-noise tests use
+/// one per severity and table: ten at most with the default tables).
+const SHARED_SAMPLERS: usize = 16;
+
 /// Means up to this are sampled from a table (at most ≈ 160 entries per level).
 const TABLE_MAX_MEAN: f64 = 64.0;
+
+/// 2^53: [`Rng::uniform`] is `m / 2^53` for the top 53 bits `m` of a draw.
+const UNIFORM_SCALE: f64 = (1u64 << 53) as f64;
 
 /// How one level is sampled.
 #[derive(Debug, Clone, Copy)]
@@ -233,7 +251,7 @@ impl LevelSamplers {
     fn new(photons: f64) -> LevelSamplers {
         let mut table = LevelSamplers {
             by_level: Vec::with_capacity(256),
-            cdf: Vec::new(),
+            thresholds: Vec::new(),
             guide: Vec::new(),
             photons,
         };
@@ -251,16 +269,38 @@ impl LevelSamplers {
         table
     }
 
+    /// The samplers for `photons`, built once per photon scale and shared: building them
+    /// costs about a tenth of perturbing a 224² image.
+    fn shared(photons: f64) -> Arc<LevelSamplers> {
+        static SHARED: Mutex<Vec<(u64, Arc<LevelSamplers>)>> = Mutex::new(Vec::new());
+        let key = photons.to_bits();
+        // A poisoned lock only means another thread panicked while holding it; the list
+        // itself is always whole, so it is used as it is.
+        let mut shared = SHARED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, samplers)) = shared.iter().find(|(k, _)| *k == key) {
+            return Arc::clone(samplers);
+        }
+        let samplers = Arc::new(LevelSamplers::new(photons));
+        if shared.len() >= SHARED_SAMPLERS {
+            shared.remove(0);
+        }
+        shared.push((key, Arc::clone(&samplers)));
+        samplers
+    }
+
     /// Appends the CDF of Poisson(`lambda`) (0 < λ ≤ [`TABLE_MAX_MEAN`]), cut where the
     /// remaining tail is below 1e-17 (its mass goes to the last entry), and its guide table.
     fn push_cdf(&mut self, lambda: f64) -> LevelSampler {
-        let offset = self.cdf.len();
+        let offset = self.thresholds.len();
+        let mut cdf = Vec::new();
         let mut pmf = libm::exp(-lambda);
         let mut sum = 0.0;
         let mut k = 0.0;
         loop {
             sum += pmf;
-            self.cdf.push(sum);
+            cdf.push(sum);
             k += 1.0;
             pmf *= lambda / k;
             if (k > lambda && pmf < 1e-17) || k > 1000.0 {
@@ -268,18 +308,23 @@ impl LevelSamplers {
             }
         }
         // Rounding can carry the running sum a few ulps past 1 before the cut.
-        for c in &mut self.cdf[offset..] {
+        for c in &mut cdf {
             *c = c.min(1.0);
         }
-        if let Some(last) = self.cdf.last_mut() {
+        if let Some(last) = cdf.last_mut() {
             *last = 1.0;
         }
-        let len = self.cdf.len() - offset;
-        let cdf = &self.cdf[offset..];
+        // `c · 2^53` is exact (a power-of-two scale of a normal f64 ≤ 1), so its ceiling is
+        // the smallest `m` with `c ≤ m / 2^53`.
+        self.thresholds
+            .extend(cdf.iter().map(|&c| (c * UNIFORM_SCALE).ceil() as u64));
+        let len = cdf.len();
+        let thresholds = &self.thresholds[offset..];
         let mut k = 0;
-        for g in 0..len {
-            let threshold = g as f64 / len as f64;
-            while k + 1 < len && cdf.get(k).is_some_and(|&c| c <= threshold) {
+        for g in 0..len as u64 {
+            // The smallest draw of bucket g.
+            let first = (g << 53).div_ceil(len as u64);
+            while k + 1 < len && thresholds.get(k).is_some_and(|&t| t <= first) {
                 k += 1;
             }
             self.guide.push(k as u32);
@@ -305,29 +350,114 @@ impl LevelSamplers {
         match sampler {
             LevelSampler::Zero => 0.0,
             LevelSampler::Ptrs(p) => p.sample(rng),
-            LevelSampler::Table { offset, len } => {
-                let (Some(cdf), Some(guide)) = (
-                    self.cdf.get(offset..offset + len),
-                    self.guide.get(offset..offset + len),
-                ) else {
-                    return 0.0;
-                };
-                let u = rng.uniform();
-                let g = ((u * len as f64) as usize).min(len.saturating_sub(1));
-                let mut k = guide.get(g).map_or(0, |&k| k as usize);
-                // Two branch-free steps (the guide leaves about one to go; a step at the
-                // answer does not move, as `cdf[k] > u` there), then the loop for the rest:
-                // the same k as the plain loop, without its mispredicted exit.
-                for _ in 0..2 {
-                    k += usize::from(cdf.get(k).is_some_and(|&c| c <= u));
-                }
-                while cdf.get(k).is_some_and(|&c| c <= u) {
-                    k += 1;
-                }
-                k as f64
-            }
+            LevelSampler::Table { offset, len } => self.table_count(offset, len, rng) as f64,
         }
     }
+
+    /// One draw from the tabled CDF at `offset..offset + len`: the smallest k with
+    /// `cdf[k] > u` for `u` = [`Rng::uniform`] (0 if the range is not in the tables, which
+    /// [`LevelSamplers::new`] never makes).
+    #[inline(always)]
+    fn table_count(&self, offset: usize, len: usize, rng: &mut Rng) -> usize {
+        let Some(thresholds) = self.thresholds.get(offset..offset + len) else {
+            return 0;
+        };
+        // The 53 bits `Rng::uniform` scales to [0, 1); `m · len` < 2^53 · 1002 < 2^64.
+        let m = rng.next_u64() >> 11;
+        let g = ((m * len as u64) >> 53) as usize;
+        let mut k = self.guide.get(offset + g).map_or(0, |&k| k as usize);
+        // Two branch-free steps (the guide leaves about one to go; a step at the answer does
+        // not move, as `thresholds[k] > m` there), then the loop for the rest: the same k as
+        // the plain loop, without its mispredicted exit.
+        for _ in 0..2 {
+            k += usize::from(thresholds.get(k).is_some_and(|&t| t <= m));
+        }
+        while thresholds.get(k).is_some_and(|&t| t <= m) {
+            k += 1;
+        }
+        k
+    }
+
+    /// The most entries any level's table has: the counts a tabled level can draw are below
+    /// it.
+    fn max_table_len(&self) -> usize {
+        self.by_level
+            .iter()
+            .map(|s| match s {
+                LevelSampler::Table { len, .. } => *len,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// One draw for the 8-bit level `level`, returned as the output level the planes path
+    /// makes of it (`shot_level8`): the same draws from `rng` as [`LevelSamplers::sample`]
+    /// on `level / 255`. `levels[k]` holds `shot_level8(k)` for the counts tables draw.
+    #[inline(always)]
+    fn sample_level8(&self, level: u8, levels: &[u8], rng: &mut Rng) -> u8 {
+        let count = match self.by_level.get(usize::from(level)) {
+            None | Some(LevelSampler::Zero) => 0,
+            Some(&LevelSampler::Table { offset, len }) => self.table_count(offset, len, rng),
+            Some(LevelSampler::Ptrs(p)) => return shot_level8(p.sample(rng), self.photons),
+        };
+        levels
+            .get(count)
+            .copied()
+            .unwrap_or_else(|| shot_level8(count as f64, self.photons))
+    }
+}
+
+/// The 8-bit output level of `count` photons: what [`shot_noise`] writes into the plane
+/// (`(count / photons) as f32`, clipped), truncated as [`Planes::to_image`] does.
+fn shot_level8(count: f64, photons: f64) -> u8 {
+    truncate_level8(((count / photons) as f32).clamp(0.0, 1.0))
+}
+
+/// shot_noise on 8-bit input without the f32 planes: each level's draw turned straight into
+/// an output level, with the same streams, in the same order, as [`shot_noise`] (plane `c`,
+/// row `y`: `seeds.row(c, y)`, left to right). Gives exactly what [`shot_noise`] gives
+/// (`registry::tests`); `None` for medmnistc's gray-via-RGB mode, which takes the planes.
+pub(crate) fn shot_noise_levels(
+    image: &Image,
+    params: &Params,
+    seed: u64,
+) -> Option<Result<Image, PerturbError>> {
+    let samples = image.as_u8()?;
+    let channels = image.pixel_type().channels();
+    let (photons, gray_as_rgb) = match (params.get("photons"), params.get("gray_as_rgb")) {
+        (Ok(p), Ok(g)) => (p, g),
+        (Err(e), _) | (_, Err(e)) => return Some(Err(e)),
+    };
+    let (w, h) = (image.width(), image.height());
+    if (gray_as_rgb >= 0.5 && channels == 1) || w == 0 || h == 0 {
+        return None;
+    }
+    let samplers = LevelSamplers::shared(photons);
+    let levels: Vec<u8> = (0..samplers.max_table_len())
+        .map(|k| shot_level8(k as f64, photons))
+        .collect();
+    let seeds = Seeds::new(seed);
+    let mut out = vec![0u8; samples.len()];
+    out.par_chunks_mut(w * channels)
+        .zip(samples.par_chunks(w * channels))
+        .enumerate()
+        .for_each(|(y, (dst, src))| {
+            for c in 0..channels {
+                let mut rng = seeds.row(c, y);
+                let pixels = dst
+                    .chunks_exact_mut(channels)
+                    .zip(src.chunks_exact(channels));
+                for (d, s) in pixels {
+                    d[c] = samplers.sample_level8(s[c], &levels, &mut rng);
+                }
+            }
+        });
+    Some(if channels == 1 {
+        Image::gray8(w, h, out)
+    } else {
+        Image::rgb8(w, h, out)
+    })
 }
 
 /// Hörmann's PTRS (1993) for one mean λ ≥ 10 with its constants precomputed — the algorithm
@@ -1005,14 +1135,51 @@ mod tests {
         let samplers = LevelSamplers::new(TABLE_MAX_MEAN);
         for sampler in &samplers.by_level {
             if let LevelSampler::Table { offset, len } = *sampler {
-                let cdf = &samplers.cdf[offset..offset + len];
-                assert!(cdf.windows(2).all(|w| w[0] <= w[1]));
-                assert_eq!(cdf[len - 1], 1.0);
+                let thresholds = &samplers.thresholds[offset..offset + len];
+                assert!(thresholds.windows(2).all(|w| w[0] <= w[1]));
+                assert_eq!(thresholds[len - 1], 1 << 53);
                 let guide = &samplers.guide[offset..offset + len];
                 for (g, &k) in guide.iter().enumerate() {
-                    let t = g as f64 / len as f64;
-                    assert!(cdf[k as usize] > t && (k == 0 || cdf[k as usize - 1] <= t));
+                    let first = ((g as u64) << 53).div_ceil(len as u64);
+                    let k = k as usize;
+                    assert!(thresholds[k] > first && (k == 0 || thresholds[k - 1] <= first));
+                    // `first` is in bucket g, and its predecessor is not.
+                    assert_eq!(((first * len as u64) >> 53) as usize, g);
+                    assert!(first == 0 || (((first - 1) * len as u64) >> 53) < g as u64);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn table_draws_are_the_inverse_cdf_of_the_uniform_draw() {
+        let samplers = LevelSamplers::new(TABLE_MAX_MEAN);
+        let mut rng = Rng::new(11);
+        for sampler in &samplers.by_level {
+            let LevelSampler::Table { offset, len } = *sampler else {
+                continue;
+            };
+            let thresholds = &samplers.thresholds[offset..offset + len];
+            for _ in 0..200 {
+                let m = rng.clone().next_u64() >> 11;
+                let k = samplers.table_count(offset, len, &mut rng);
+                assert!(thresholds[k] > m && (k == 0 || thresholds[k - 1] <= m));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The integer thresholds compare with a draw exactly as the float CDF values do
+        /// with `Rng::uniform`.
+        #[test]
+        fn thresholds_compare_as_the_float_cdf(c in 1e-30f64..=1.0, m in 0u64..(1 << 53)) {
+            let threshold = (c * UNIFORM_SCALE).ceil() as u64;
+            let u = m as f64 * (1.0 / UNIFORM_SCALE);
+            proptest::prop_assert_eq!(threshold <= m, c <= u);
+            // And at the edges, where a draw lands on or next to the threshold.
+            for m in [threshold.saturating_sub(1), threshold, threshold + 1] {
+                let u = m as f64 * (1.0 / UNIFORM_SCALE);
+                proptest::prop_assert_eq!(threshold <= m, c <= u);
             }
         }
     }
