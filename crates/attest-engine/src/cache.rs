@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::plan::Plan;
+
 /// Format tag at the start of each entry; a new layout gets a new tag (and a new folder).
 const MAGIC: &[u8; 8] = b"ATTESTC1";
 /// Folder of this layout inside the cache directory.
@@ -66,6 +68,67 @@ impl CacheKey {
     /// The key as hex.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The cache keys of one run: what every key of the run shares (model identity, how images
+/// are read, each variant's key, the run seed) computed once, so that a lookup per case
+/// only hashes. The engine and `attest run --dry-run` both key through it, so the dry run
+/// counts exactly the entries the run would reuse.
+#[derive(Debug)]
+pub struct Keying<'a> {
+    cache: &'a Cache,
+    /// The model identity, including the backend, preprocessing and activation.
+    model: &'a str,
+    /// How images are read ([`read_identity`]).
+    reading: String,
+    /// The plan whose variants are keyed.
+    plan: &'a Plan,
+    /// [`Variant::key`](crate::plan::Variant::key) of each variant of the plan.
+    variants: Vec<String>,
+    /// The run seed, from which random variants' seeds derive.
+    seed: u64,
+}
+
+impl<'a> Keying<'a> {
+    /// The keying of `plan`'s cases in `cache` for the model identified by `model`, whose
+    /// images are read with `read`, under the run seed `seed`.
+    pub fn new(
+        cache: &'a Cache,
+        model: &'a str,
+        plan: &'a Plan,
+        read: &attest_data::images::ReadOptions,
+        seed: u64,
+    ) -> Keying<'a> {
+        Keying {
+            cache,
+            model,
+            reading: read_identity(read),
+            plan,
+            variants: plan.variants.iter().map(|v| v.key()).collect(),
+            seed,
+        }
+    }
+
+    /// The cache the keys are for.
+    pub fn cache(&self) -> &'a Cache {
+        self.cache
+    }
+
+    /// The key of variant number `variant` of the plan applied to the case `case_id`, whose
+    /// image file has the SHA-256 `image_sha256`. A random variant's seed derives from the
+    /// run seed and the case id, as the engine draws it.
+    pub fn key(&self, variant: usize, case_id: &str, image_sha256: &str) -> CacheKey {
+        let seed = self.plan.variants[variant]
+            .is_random()
+            .then(|| self.plan.variants[variant].seed(self.seed, case_id));
+        CacheKey::new(
+            self.model,
+            &self.reading,
+            image_sha256,
+            &self.variants[variant],
+            seed,
+        )
     }
 }
 

@@ -15,7 +15,7 @@ use attest_model::{LoadedModel, Scorer};
 use attest_perturb::Image;
 use rayon::prelude::*;
 
-use crate::cache::{Cache, CacheKey, Lookup};
+use crate::cache::{Cache, CacheKey, Keying, Lookup};
 use crate::error::EngineError;
 use crate::plan::Plan;
 
@@ -214,7 +214,10 @@ pub fn execute(
         .map_err(|e| EngineError::Spec(format!("cannot start threads: {e}")))?;
     let chunk_size = options.batch.max(1);
     let stopped = || options.stop.is_some_and(|s| s.load(Ordering::Relaxed));
-    let keying = Keying::new(plan, inputs, options);
+    let keying = options
+        .cache
+        .as_ref()
+        .map(|(cache, model)| Keying::new(cache, model, plan, &inputs.read, options.seed));
     let keying = keying.as_ref();
     let (sender, receiver) = sync_channel::<Prepared>(1);
     std::thread::scope(|scope| -> Result<(), EngineError> {
@@ -243,7 +246,6 @@ pub fn execute(
             predictions.failures.extend(prepared.failures);
             score_chunk(
                 &mut predictions,
-                plan,
                 model,
                 prepared.images,
                 inputs,
@@ -292,7 +294,7 @@ fn prepare(
             };
             let mut missing = Vec::new();
             for &v in &wanted[row] {
-                match keying.and_then(|k| k.key(plan, v, row, inputs)) {
+                match case_key(keying, v, row, inputs) {
                     Some((cache, key)) => match cache.get(&key) {
                         Lookup::Hit(outputs) => out.hits.push((v, row, outputs)),
                         Lookup::Miss => missing.push(v),
@@ -340,63 +342,23 @@ fn prepare(
     merged
 }
 
-/// What every cache key of one run is made of, computed once per run: the cache, the model's
-/// identity, how images are read and each variant's key.
-struct Keying<'a> {
-    cache: &'a Cache,
-    /// The model identity, including the backend, preprocessing and activation
-    /// (`run::model_identity`).
-    model: &'a str,
-    /// How images are read: limits and frame ([`crate::cache::read_identity`]).
-    reading: String,
-    /// [`crate::plan::Variant::key`] of each variant of the plan.
-    variants: Vec<String>,
-    /// The run seed, from which random variants' seeds derive.
-    seed: u64,
-}
-
-impl<'a> Keying<'a> {
-    /// The keying of `plan` under `options`; `None` without a cache.
-    fn new(
-        plan: &Plan,
-        inputs: &Inputs<'_>,
-        options: &'a ExecuteOptions<'a>,
-    ) -> Option<Keying<'a>> {
-        let (cache, model) = options.cache.as_ref()?;
-        Some(Keying {
-            cache,
-            model,
-            reading: crate::cache::read_identity(&inputs.read),
-            variants: plan.variants.iter().map(|v| v.key()).collect(),
-            seed: options.seed,
-        })
-    }
-
-    /// The cache and key of (variant, row), when the image's hash is known.
-    fn key(
-        &self,
-        plan: &Plan,
-        v: usize,
-        row: usize,
-        inputs: &Inputs<'_>,
-    ) -> Option<(&'a Cache, CacheKey)> {
-        let image = inputs.image_sha256.get(row)?.as_ref()?;
-        let variant = &plan.variants[v];
-        let seed = variant
-            .is_random()
-            .then(|| variant.seed(self.seed, &inputs.ids[row]));
-        Some((
-            self.cache,
-            CacheKey::new(self.model, &self.reading, image, &self.variants[v], seed),
-        ))
-    }
+/// The cache and key of (variant, row), when there is a cache and the image's hash is
+/// known.
+fn case_key<'a>(
+    keying: Option<&Keying<'a>>,
+    v: usize,
+    row: usize,
+    inputs: &Inputs<'_>,
+) -> Option<(&'a Cache, CacheKey)> {
+    let keying = keying?;
+    let image = inputs.image_sha256.get(row)?.as_ref()?;
+    Some((keying.cache(), keying.key(v, &inputs.ids[row], image)))
 }
 
 /// Scores one chunk's images; on a batch error, scores them one by one so that only the
 /// failing cases are recorded as failed.
 fn score_chunk(
     predictions: &mut Predictions,
-    plan: &Plan,
     model: &LoadedModel,
     images: Vec<(usize, usize, Image)>,
     inputs: &Inputs<'_>,
@@ -437,7 +399,7 @@ fn score_chunk(
             Ok(outputs) => {
                 predictions.computed += 1;
                 predictions.k = outputs.len();
-                if let Some((cache, key)) = keying.and_then(|k| k.key(plan, *v, *row, inputs)) {
+                if let Some((cache, key)) = case_key(keying, *v, *row, inputs) {
                     if let Err(e) = cache.put(&key, &outputs) {
                         predictions
                             .cache_write_errors

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use attest_engine::cache::{read_identity, CacheKey, Lookup};
+use attest_engine::cache::{Keying, Lookup};
 use attest_engine::run::{default_out_dir, hash_images, model_identity};
 use attest_engine::{Cache, EngineError, Prepared, Progress, RunOptions};
 use attest_model::LoadOptions;
@@ -311,21 +311,20 @@ fn dry_run(
     let identity = model_identity(&prepared.spec.model, &model);
     let rows = plan.all_rows();
     let hashes = hash_images(&prepared.cases, &rows);
-    let reading = read_identity(&attest_data::limits::image_options(&prepared.spec.data));
+    let read = attest_data::limits::image_options(&prepared.spec.data);
+    let keying = cache
+        .zip(identity.as_deref())
+        .map(|(cache, model)| Keying::new(cache, model, &plan, &read, prepared.spec.seed));
     let _ = writeln!(text, "variants:");
     let mut to_compute = 0usize;
     let mut cached = 0usize;
     for (v, variant) in plan.variants.iter().enumerate() {
         let mut hits = 0usize;
-        let variant_key = variant.key();
         for &row in &plan.rows[v] {
-            let hit = match (cache, &identity, &hashes[row]) {
-                (Some(cache), Some(model), Some(image)) => {
-                    let seed = variant
-                        .is_random()
-                        .then(|| variant.seed(prepared.spec.seed, &prepared.cases.ids[row]));
-                    let key = CacheKey::new(model, &reading, image, &variant_key, seed);
-                    matches!(cache.get(&key), Lookup::Hit(_))
+            let hit = match (&keying, &hashes[row]) {
+                (Some(keying), Some(image)) => {
+                    let key = keying.key(v, &prepared.cases.ids[row], image);
+                    matches!(keying.cache().get(&key), Lookup::Hit(_))
                 }
                 _ => false,
             };
