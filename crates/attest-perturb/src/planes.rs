@@ -18,58 +18,6 @@ thread_local! {
 /// At most this many values (64 MiB) are kept in one thread's spares: three 2048² planes.
 const SPARE_VALUES: usize = 16 << 20;
 
-// This thread's scratch vector (see `Scratch`).
-thread_local! {
-    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
-/// This thread's scratch vector, lent out: working memory that filters grow as they need and
-/// overwrite before they read, kept from one image to the next so that a perturbation neither
-/// maps fresh pages nor zero-fills megabytes per image (the allocator returns large freed
-/// blocks to the system, and `resize` on a new vector writes every value). Its length and
-/// contents are whatever the last user left. Dropping it hands it back (on every return
-/// path); a second one taken while the first is out starts empty.
-pub struct Scratch(Vec<f32>);
-
-impl Scratch {
-    /// Takes this thread's scratch vector.
-    pub fn take() -> Scratch {
-        Scratch(SCRATCH.with(|cell| std::mem::take(&mut *cell.borrow_mut())))
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Vec<f32>;
-    fn deref(&self) -> &Vec<f32> {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Scratch {
-    fn deref_mut(&mut self) -> &mut Vec<f32> {
-        &mut self.0
-    }
-}
-
-impl Drop for Scratch {
-    /// Keeps the vector for the next [`Scratch::take`] on this thread, if it is larger than
-    /// the one kept and not over 64 MiB.
-    fn drop(&mut self) {
-        let scratch = std::mem::take(&mut self.0);
-        if scratch.capacity() > SPARE_VALUES {
-            return;
-        }
-        // `try_with`: during thread teardown the slot may already be gone.
-        let _ = SCRATCH.try_with(|cell| {
-            if let Ok(mut kept) = cell.try_borrow_mut() {
-                if kept.capacity() < scratch.capacity() {
-                    *kept = scratch;
-                }
-            }
-        });
-    }
-}
-
 /// An empty buffer with room for at least `len` values: the smallest large-enough spare of
 /// this thread, else a new allocation. Return it with [`give_back`] when done.
 pub fn take_buffer(len: usize) -> Vec<f32> {

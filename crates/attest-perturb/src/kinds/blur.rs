@@ -13,7 +13,7 @@ use crate::ops::filter::{
 };
 use crate::ops::zoom::clipped_zoom_add;
 use crate::params::{Family, KindDef, ParamDef, Params, SeverityTable};
-use crate::planes::{give_back, take_buffer, Planes, Scratch};
+use crate::planes::Planes;
 use crate::random::Seeds;
 
 /// Global draw id of motion_blur's angle.
@@ -51,7 +51,7 @@ fn gaussian_blur(planes: &mut Planes, params: &Params, _seeds: &Seeds) -> Result
     let sigma = params.get("sigma")?;
     let kernel_size = whole_param(params, "kernel_size")?;
     let (width, height) = (planes.width, planes.height);
-    let mut scratch = Scratch::take();
+    let mut scratch = Vec::new();
     if kernel_size == 0 {
         for plane in &mut planes.planes {
             gaussian_filter(plane, width, height, sigma, &mut scratch);
@@ -116,10 +116,8 @@ fn defocus_blur(planes: &mut Planes, params: &Params, _seeds: &Seeds) -> Result<
     let radius = params.get("radius")?;
     let alias_blur = params.get("alias_blur")?;
     let (width, height) = (planes.width, planes.height);
-    // `defocus_filter` writes every value of `out`.
-    let mut out = take_buffer(width * height);
-    out.resize(width * height, 0.0);
-    let mut scratch = Scratch::take();
+    let mut out = vec![0.0f32; width * height];
+    let mut scratch = Vec::new();
     for plane in &mut planes.planes {
         defocus_filter(
             plane,
@@ -133,7 +131,6 @@ fn defocus_blur(planes: &mut Planes, params: &Params, _seeds: &Seeds) -> Result<
         std::mem::swap(plane, &mut out);
         clip_unit(plane);
     }
-    give_back(out);
     Ok(())
 }
 
@@ -172,7 +169,7 @@ fn glass_blur(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(),
     let iterations = whole_param(params, "iterations")?;
     let (width, height) = (planes.width, planes.height);
     let levels = planes.pixel_type.max_value() as f32;
-    let mut scratch = Scratch::take();
+    let mut scratch = Vec::new();
     for plane in &mut planes.planes {
         gaussian_filter(plane, width, height, sigma, &mut scratch);
         quantise_truncate(plane, levels);
@@ -453,7 +450,7 @@ fn zoom_blur(planes: &mut Planes, params: &Params, _seeds: &Seeds) -> Result<(),
     let (width, height) = (planes.width, planes.height);
     let divisor = (factors.len() + 1) as f32;
     let mut acc = vec![0.0f32; width * height];
-    let mut scratch = Scratch::take();
+    let mut scratch = Vec::new();
     for plane in &mut planes.planes {
         acc.fill(0.0);
         for &z in &factors {

@@ -16,7 +16,7 @@ use crate::kinds::blur::motion_blur_plane;
 use crate::ops::filter::{gaussian_filter, Border};
 use crate::ops::zoom::clipped_zoom;
 use crate::params::{Family, KindDef, ParamDef, Params, SeverityTable};
-use crate::planes::{Planes, Scratch};
+use crate::planes::Planes;
 use crate::random::{Rng, Seeds};
 
 // ---------------------------------------------------------------------------------------------
@@ -1285,7 +1285,7 @@ fn spatter_body(planes: &mut Planes, params: &Params, seeds: &Seeds) -> Result<(
         params.get("liquid_std")?,
         seeds,
     );
-    let mut scratch = Scratch::take();
+    let mut scratch = Vec::new();
     gaussian_filter(
         &mut liquid,
         size.0,

@@ -152,13 +152,10 @@ pub fn separable_filter(
     if n == 0 || plane.len() != n || kernel_x.is_empty() || kernel_y.is_empty() {
         return;
     }
-    // Grown, never cleared: `filter_columns` writes every value before `filter_rows` reads.
-    if scratch.len() < n {
-        scratch.resize(n, 0.0);
-    }
-    let columns = &mut scratch[..n];
-    filter_columns(plane, columns, width, height, kernel_y, border);
-    filter_rows(columns, plane, width, kernel_x, border);
+    scratch.clear();
+    scratch.resize(n, 0.0);
+    filter_columns(plane, scratch, width, height, kernel_y, border);
+    filter_rows(scratch, plane, width, kernel_x, border);
 }
 
 /// Rows per parallel task: enough work per task that small planes are not split into
