@@ -223,6 +223,9 @@ struct LevelSamplers {
     guide: Vec<u32>,
     /// Quanta per full scale.
     photons: f64,
+    /// The 8-bit output level of each count a table can draw (`shot_level8`), for the direct
+    /// path.
+    count_levels: Vec<u8>,
 }
 
 /// How many photon scales [`LevelSamplers::shared`] keeps (a spec's shot-noise tests use
@@ -254,6 +257,7 @@ impl LevelSamplers {
             thresholds: Vec::new(),
             guide: Vec::new(),
             photons,
+            count_levels: Vec::new(),
         };
         for v in 0..=255u8 {
             let lambda = photons * f64::from(v) / 255.0;
@@ -266,6 +270,18 @@ impl LevelSamplers {
             };
             table.by_level.push(sampler);
         }
+        let longest = table
+            .by_level
+            .iter()
+            .map(|s| match s {
+                LevelSampler::Table { len, .. } => *len,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0);
+        table.count_levels = (0..longest)
+            .map(|k| shot_level8(k as f64, photons))
+            .collect();
         table
     }
 
@@ -378,30 +394,17 @@ impl LevelSamplers {
         k
     }
 
-    /// The most entries any level's table has: the counts a tabled level can draw are below
-    /// it.
-    fn max_table_len(&self) -> usize {
-        self.by_level
-            .iter()
-            .map(|s| match s {
-                LevelSampler::Table { len, .. } => *len,
-                _ => 0,
-            })
-            .max()
-            .unwrap_or(0)
-    }
-
     /// One draw for the 8-bit level `level`, returned as the output level the planes path
     /// makes of it (`shot_level8`): the same draws from `rng` as [`LevelSamplers::sample`]
-    /// on `level / 255`. `levels[k]` holds `shot_level8(k)` for the counts tables draw.
+    /// on `level / 255`.
     #[inline(always)]
-    fn sample_level8(&self, level: u8, levels: &[u8], rng: &mut Rng) -> u8 {
+    fn sample_level8(&self, level: u8, rng: &mut Rng) -> u8 {
         let count = match self.by_level.get(usize::from(level)) {
             None | Some(LevelSampler::Zero) => 0,
             Some(&LevelSampler::Table { offset, len }) => self.table_count(offset, len, rng),
             Some(LevelSampler::Ptrs(p)) => return shot_level8(p.sample(rng), self.photons),
         };
-        levels
+        self.count_levels
             .get(count)
             .copied()
             .unwrap_or_else(|| shot_level8(count as f64, self.photons))
@@ -434,9 +437,6 @@ pub(crate) fn shot_noise_levels(
         return None;
     }
     let samplers = LevelSamplers::shared(photons);
-    let levels: Vec<u8> = (0..samplers.max_table_len())
-        .map(|k| shot_level8(k as f64, photons))
-        .collect();
     let seeds = Seeds::new(seed);
     let mut out = vec![0u8; samples.len()];
     out.par_chunks_mut(w * channels)
@@ -449,7 +449,7 @@ pub(crate) fn shot_noise_levels(
                     .chunks_exact_mut(channels)
                     .zip(src.chunks_exact(channels));
                 for (d, s) in pixels {
-                    d[c] = samplers.sample_level8(s[c], &levels, &mut rng);
+                    d[c] = samplers.sample_level8(s[c], &mut rng);
                 }
             }
         });
